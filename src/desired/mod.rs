@@ -1,0 +1,590 @@
+//! The desired-state file: loading, validating, and the checked `Desired` it becomes.
+//!
+//! Owns every rule a desired-state file must meet and the messages that explain a broken one
+//! (file, line, fix), reporting all problems of a file at once. Reading the file is the only
+//! I/O here; everything after `load_str` is pure. It must not talk to RunCloud or DNS.
+
+pub mod name;
+pub mod raw;
+pub mod yaml;
+
+use crate::model::{DomainName, DomainSettings, Redirection};
+use name::Pattern;
+use raw::{
+    RawDefaults, RawDns, RawDomain, RawRemovals, RawSsl, RawTarget, SslEnvironment, SslMode, State,
+    WwwMode, WwwSetting,
+};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+use yaml::{Node, Value};
+
+/// A desired-state file that passed every rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    /// Where it came from, for messages.
+    pub source: String,
+    pub target: Target,
+    pub ssl_mode: SslMode,
+    pub ssl_environment: SslEnvironment,
+    pub dns: DnsPolicy,
+    pub removals: RemovalPolicy,
+    /// Names that must be attached, sorted by name.
+    pub domains: Vec<DesiredDomain>,
+    /// Names that must not be attached (`state: absent`), sorted.
+    pub tombstones: Vec<DomainName>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Target {
+    pub server: Option<u64>,
+    pub app: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredDomain {
+    pub name: DomainName,
+    pub settings: DomainSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsPolicy {
+    pub require: bool,
+    /// IPs and CIDRs, syntax checked.
+    pub also_accept: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovalPolicy {
+    pub prune: bool,
+    pub protect: Vec<Pattern>,
+    pub max: u32,
+    pub max_percent: u8,
+    pub grace: Duration,
+}
+
+impl RemovalPolicy {
+    pub fn is_protected(&self, name: &DomainName) -> bool {
+        self.protect.iter().any(|p| p.matches(name))
+    }
+}
+
+impl Desired {
+    /// `domains` lists no present name while `prune` would remove every unlisted alias.
+    pub fn is_empty_with_prune(&self) -> bool {
+        self.domains.is_empty() && self.removals.prune
+    }
+}
+
+pub const DEFAULT_WWW: bool = true;
+pub const DEFAULT_REDIRECTION: Redirection = Redirection::NonWww;
+pub const DEFAULT_MAX_REMOVALS: u32 = 10;
+pub const DEFAULT_MAX_PERCENT: u8 = 30;
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
+
+/// One problem found in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: Option<usize>,
+    pub message: String,
+    pub fix: String,
+}
+
+/// Why a desired-state file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read the desired-state file {file}: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{file}:{line}:{column}: the file is not valid YAML: {message}\n  fix: correct the YAML syntax at that position (indentation, a missing colon, an unclosed quote or bracket)"
+    )]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{}", render_problems(file, problems))]
+    Invalid {
+        file: String,
+        problems: Vec<Problem>,
+    },
+}
+
+fn render_problems(file: &str, problems: &[Problem]) -> String {
+    let mut out = format!(
+        "{file} has {} problem{}:",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for p in problems {
+        match p.line {
+            Some(l) => out.push_str(&format!(
+                "\n  {file}:{l}: {}\n    fix: {}",
+                p.message, p.fix
+            )),
+            None => out.push_str(&format!("\n  {file}: {}\n    fix: {}", p.message, p.fix)),
+        }
+    }
+    out
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "line {l}: {} (fix: {})", self.message, self.fix),
+            None => write!(f, "{} (fix: {})", self.message, self.fix),
+        }
+    }
+}
+
+/// Reads and validates a desired-state file.
+pub fn load(path: &Path) -> Result<Desired, LoadError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        file: file.clone(),
+        source,
+    })?;
+    load_str(&text, &file)
+}
+
+/// Validates a desired-state file's text; `file` names it in messages.
+pub fn load_str(text: &str, file: &str) -> Result<Desired, LoadError> {
+    let root = yaml::parse(text).map_err(|e| LoadError::Syntax {
+        file: file.to_string(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })?;
+    let mut v = Validator::default();
+    let desired = v.file(&root, file);
+    match desired {
+        Some(d) if v.problems.is_empty() => Ok(d),
+        _ => Err(LoadError::Invalid {
+            file: file.to_string(),
+            problems: v.problems,
+        }),
+    }
+}
+
+#[derive(Default)]
+struct Validator {
+    problems: Vec<Problem>,
+}
+
+impl Validator {
+    fn problem(&mut self, line: impl Into<Option<usize>>, message: String, fix: impl Into<String>) {
+        self.problems.push(Problem {
+            line: line.into(),
+            message,
+            fix: fix.into(),
+        });
+    }
+
+    /// Deserialises a mapping section; on failure reports each bad key at its own line.
+    fn section<T: DeserializeOwned + Default>(&mut self, node: Option<&Node>, what: &str) -> T {
+        let Some(node) = node else {
+            return T::default();
+        };
+        if node.value == Value::Null {
+            return T::default();
+        }
+        self.mapping::<T>(node, what, &[]).unwrap_or_default()
+    }
+
+    fn mapping<T: DeserializeOwned>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        keep: &[&str],
+    ) -> Option<T> {
+        let Value::Map(entries) = &node.value else {
+            self.problem(
+                node.line,
+                format!(
+                    "`{what}` must be a mapping of keys, but it is {}",
+                    node.kind()
+                ),
+                format!("write `{what}:` followed by indented `key: value` lines"),
+            );
+            return None;
+        };
+        if let Ok(v) = serde_json::from_value::<T>(node.to_json()) {
+            return Some(v);
+        }
+        let kept: Vec<(String, serde_json::Value)> = entries
+            .iter()
+            .filter_map(|(k, v)| {
+                k.as_str()
+                    .filter(|k| keep.contains(k))
+                    .map(|k| (k.to_string(), v.to_json()))
+            })
+            .collect();
+        let before = self.problems.len();
+        for (k, v) in entries {
+            let key = k
+                .as_str()
+                .map_or_else(|| format!("{:?}", k.to_json()), str::to_string);
+            let mut single: serde_json::Map<String, serde_json::Value> =
+                kept.iter().cloned().collect();
+            single.insert(key.clone(), v.to_json());
+            if let Err(e) = serde_json::from_value::<T>(serde_json::Value::Object(single)) {
+                let msg = e.to_string();
+                if msg.starts_with("unknown field") {
+                    self.problem(
+                        k.line,
+                        format!("unknown key `{key}` in `{what}`"),
+                        format!(
+                            "remove it or correct its spelling; {}",
+                            msg.replace("unknown field", "the key").replacen(
+                                ", expected",
+                                " is not allowed, expected",
+                                1
+                            )
+                        ),
+                    );
+                } else if !msg.starts_with("missing field") {
+                    self.problem(
+                        v.line,
+                        format!("`{what}.{key}` is invalid: {msg}"),
+                        fix_for(what, &key),
+                    );
+                }
+            }
+        }
+        if self.problems.len() == before {
+            let e = serde_json::from_value::<T>(node.to_json()).err();
+            let msg = e.map(|e| e.to_string()).unwrap_or_default();
+            let fix = if msg.starts_with("missing field `name`") {
+                "add `name: <domain>` to the entry".to_string()
+            } else {
+                format!("correct `{what}` as the schema describes (rcdomains schema)")
+            };
+            self.problem(node.line, format!("`{what}` is invalid: {msg}"), fix);
+        }
+        None
+    }
+
+    fn file(&mut self, root: &Node, file: &str) -> Option<Desired> {
+        let Value::Map(entries) = &root.value else {
+            self.problem(
+                root.line,
+                format!(
+                    "the file must be a mapping with `version: 1` and `domains:`, but it is {}",
+                    root.kind()
+                ),
+                "start from examples/domains.yaml",
+            );
+            return None;
+        };
+        for (k, _) in entries {
+            match k.as_str() {
+                Some(key) if raw::TOP_LEVEL_KEYS.contains(&key) => {}
+                _ => {
+                    let key = k
+                        .as_str()
+                        .map_or_else(|| format!("{:?}", k.to_json()), str::to_string);
+                    self.problem(
+                        k.line,
+                        format!("unknown top-level key `{key}`"),
+                        format!(
+                            "remove it or correct its spelling; allowed keys: {}",
+                            raw::TOP_LEVEL_KEYS.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        match root.get("version").map(|n| &n.value) {
+            Some(Value::Int(1)) => {}
+            Some(_) => self.problem(
+                root.get("version").map(|n| n.line),
+                "unsupported `version`; this rcdomains reads format version 1".to_string(),
+                "set `version: 1`",
+            ),
+            None => self.problem(
+                None,
+                "`version` is missing".to_string(),
+                "add `version: 1` as the first line",
+            ),
+        }
+
+        let target: RawTarget = self.section(root.get("target"), "target");
+        for (key, value) in [("server", target.server), ("app", target.app)] {
+            if value == Some(0) {
+                let line = root.get("target").and_then(|t| t.get(key)).map(|n| n.line);
+                self.problem(
+                    line,
+                    format!("`target.{key}` is 0"),
+                    "use the id RunCloud shows for it (a positive number)",
+                );
+            }
+        }
+        let defaults: RawDefaults = self.section(root.get("defaults"), "defaults");
+        let ssl: RawSsl = self.section(root.get("ssl"), "ssl");
+        let dns: RawDns = self.section(root.get("dns"), "dns");
+        let removals: RawRemovals = self.section(root.get("removals"), "removals");
+
+        let dns_node = root.get("dns");
+        let also_accept = dns.also_accept.unwrap_or_default();
+        for (i, entry) in also_accept.iter().enumerate() {
+            if let Err(why) = check_ip_or_cidr(entry) {
+                let line =
+                    dns_node
+                        .and_then(|d| d.get("also_accept"))
+                        .and_then(|n| match &n.value {
+                            Value::Seq(items) => items.get(i).map(|n| n.line),
+                            _ => None,
+                        });
+                self.problem(
+                    line,
+                    format!("`dns.also_accept` entry `{entry}` is invalid: {why}"),
+                    "write an IP address (203.0.113.7, 2001:db8::1) or a CIDR (203.0.113.0/24)",
+                );
+            }
+        }
+
+        let rem_node = root.get("removals");
+        let mut protect = Vec::new();
+        for (i, p) in removals.protect.unwrap_or_default().iter().enumerate() {
+            match Pattern::parse(p) {
+                Ok(pat) => protect.push(pat),
+                Err(e) => {
+                    let line =
+                        rem_node
+                            .and_then(|r| r.get("protect"))
+                            .and_then(|n| match &n.value {
+                                Value::Seq(items) => items.get(i).map(|n| n.line),
+                                _ => None,
+                            });
+                    self.problem(
+                        line,
+                        format!("`removals.protect` entry `{p}` is invalid: {e}"),
+                        "write a domain name or `*.` followed by one",
+                    );
+                }
+            }
+        }
+        let grace = match removals.grace.as_deref() {
+            None => DEFAULT_GRACE,
+            Some(g) => match humantime::parse_duration(g.trim()) {
+                Ok(d) => d,
+                Err(e) => {
+                    let line = rem_node.and_then(|r| r.get("grace")).map(|n| n.line);
+                    self.problem(
+                        line,
+                        format!("`removals.grace` `{g}` is not a duration: {e}"),
+                        "write a duration such as `24h`, `90m` or `0s`",
+                    );
+                    DEFAULT_GRACE
+                }
+            },
+        };
+        if let Some(p) = removals.max_percent
+            && p > 100
+        {
+            let line = rem_node.and_then(|r| r.get("max_percent")).map(|n| n.line);
+            self.problem(
+                line,
+                format!("`removals.max_percent` is {p}"),
+                "use a percentage from 0 to 100",
+            );
+        }
+        let policy = RemovalPolicy {
+            prune: removals.prune.unwrap_or(false),
+            protect,
+            max: removals.max.unwrap_or(DEFAULT_MAX_REMOVALS),
+            max_percent: removals.max_percent.unwrap_or(DEFAULT_MAX_PERCENT),
+            grace,
+        };
+
+        let default_www = defaults.www.unwrap_or(WwwSetting::Flag(DEFAULT_WWW));
+        let default_redirection = defaults.redirection.unwrap_or(DEFAULT_REDIRECTION);
+        let (domains, tombstones) = self.domains(root, default_www, default_redirection, &policy);
+
+        Some(Desired {
+            source: file.to_string(),
+            target: Target {
+                server: target.server,
+                app: target.app,
+            },
+            ssl_mode: ssl.mode.unwrap_or_default(),
+            ssl_environment: ssl.environment.unwrap_or_default(),
+            dns: DnsPolicy {
+                require: dns.require.unwrap_or(true),
+                also_accept,
+            },
+            removals: policy,
+            domains,
+            tombstones,
+        })
+    }
+
+    fn domains(
+        &mut self,
+        root: &Node,
+        default_www: WwwSetting,
+        default_redirection: Redirection,
+        policy: &RemovalPolicy,
+    ) -> (Vec<DesiredDomain>, Vec<DomainName>) {
+        let items: &[Node] = match root.get("domains") {
+            None => {
+                self.problem(None, "`domains` is missing".to_string(), "add `domains:` with one name per line (`- shop.example.org`), or `domains: []`");
+                &[]
+            }
+            Some(Node {
+                value: Value::Seq(items),
+                ..
+            }) => items,
+            Some(Node {
+                value: Value::Null, ..
+            }) => &[],
+            Some(n) => {
+                self.problem(
+                    n.line,
+                    format!("`domains` must be a list, but it is {}", n.kind()),
+                    "write one entry per line, each starting with `- `",
+                );
+                &[]
+            }
+        };
+        // name -> (line, present?, settings)
+        let mut seen: BTreeMap<DomainName, (usize, Option<DomainSettings>)> = BTreeMap::new();
+        for item in items {
+            let raw: RawDomain = match &item.value {
+                Value::Str(s) => RawDomain {
+                    name: s.clone(),
+                    ..RawDomain::default()
+                },
+                Value::Map(_) => {
+                    match self.mapping::<RawDomain>(item, "domains entry", &["name"]) {
+                        Some(r) => r,
+                        None => continue,
+                    }
+                }
+                _ => {
+                    self.problem(item.line, format!("a `domains` entry must be a name or a mapping with `name:`, but it is {}", item.kind()), "write `- shop.example.org` or `- name: shop.example.org`");
+                    continue;
+                }
+            };
+            let name = match name::normalise(&raw.name) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.problem(
+                        item.line,
+                        format!("`{}` is not a valid domain name: {e}", raw.name),
+                        "correct the name or remove the entry",
+                    );
+                    continue;
+                }
+            };
+            let settings = match raw.state.unwrap_or_default() {
+                State::Absent => {
+                    if raw.www.is_some() || raw.redirection.is_some() {
+                        self.problem(
+                            item.line,
+                            format!("`{name}` has `state: absent` and also `www`/`redirection`"),
+                            "a removed name has no settings; drop `www` and `redirection`",
+                        );
+                    }
+                    if let Some(p) = policy.protect.iter().find(|p| p.matches(&name)) {
+                        self.problem(item.line, format!("`{name}` has `state: absent` but is protected by `{p}` in `removals.protect`"), "remove the tombstone, or remove the name from `removals.protect` first");
+                    }
+                    None
+                }
+                State::Present => {
+                    let www = match raw.www.unwrap_or(default_www) {
+                        WwwSetting::Flag(b) => b,
+                        WwwSetting::Mode(WwwMode::Apex) => name::is_registrable(&name),
+                    };
+                    Some(DomainSettings {
+                        www,
+                        redirection: raw.redirection.unwrap_or(default_redirection),
+                    })
+                }
+            };
+            if let Some((first, _)) = seen.get(&name) {
+                let same = if raw.name.trim() == name.as_str() {
+                    String::new()
+                } else {
+                    format!(" (`{}` normalises to it)", raw.name.trim())
+                };
+                self.problem(
+                    item.line,
+                    format!("`{name}` is listed twice{same}: first on line {first}"),
+                    "keep one entry per name; merge their settings",
+                );
+                continue;
+            }
+            seen.insert(name, (item.line, settings));
+        }
+        for (name, (line, settings)) in &seen {
+            if settings.is_none() {
+                continue;
+            }
+            if let Some(apex) = name
+                .as_str()
+                .strip_prefix("www.")
+                .map(|a| DomainName::new_unchecked(a.to_string()))
+                && let Some((apex_line, Some(s))) = seen.get(&apex)
+                && s.www
+            {
+                self.problem(*line, format!("`{name}` is the www twin of `{apex}` (line {apex_line}), which has `www: true`: the same host would be listed twice"), format!("remove `{name}`, or set `www: false` on `{apex}`"));
+            }
+        }
+        let mut domains = Vec::new();
+        let mut tombstones = Vec::new();
+        for (name, (_, settings)) in seen {
+            match settings {
+                Some(settings) => domains.push(DesiredDomain { name, settings }),
+                None => tombstones.push(name),
+            }
+        }
+        (domains, tombstones)
+    }
+}
+
+fn fix_for(what: &str, key: &str) -> String {
+    match key {
+        "www" => "write `www: true`, `www: false` or `www: apex`".to_string(),
+        "redirection" => "write `redirection: none`, `www` or `non-www`".to_string(),
+        "mode" => "write `mode: auto`, `basic`, `advanced` or `off`".to_string(),
+        "environment" => "write `environment: live` or `staging`".to_string(),
+        "state" => "write `state: present` or `state: absent`".to_string(),
+        "server" | "app" => "write the numeric id RunCloud shows".to_string(),
+        "prune" | "require" => format!("write `{key}: true` or `{key}: false`"),
+        "max" | "max_percent" => format!("write a whole number for `{key}`"),
+        _ => format!("correct `{what}.{key}` as the schema describes (rcdomains schema)"),
+    }
+}
+
+/// Checks that `s` is an IP address or a CIDR block.
+pub fn check_ip_or_cidr(s: &str) -> Result<(), String> {
+    let s = s.trim();
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let ip: std::net::IpAddr = addr
+        .parse()
+        .map_err(|_| format!("`{addr}` is not an IP address"))?;
+    if let Some(p) = prefix {
+        let bits: u8 = p
+            .parse()
+            .map_err(|_| format!("`/{p}` is not a prefix length"))?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        if bits > max {
+            return Err(format!("a prefix of /{bits} is longer than /{max}"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,425 @@
+//! Laws of the planner, property-tested, and table tests of its gates.
+
+use super::*;
+use crate::checks::dns::DnsFinding;
+use crate::desired::name::Pattern;
+use crate::desired::raw::SslEnvironment;
+use crate::desired::{DesiredDomain, DnsPolicy, RemovalPolicy, Target};
+use crate::model::{LiveSsl, Redirection};
+use proptest::prelude::*;
+use std::time::Duration;
+
+const NOW: i64 = 1_800_000_000;
+
+fn n(s: &str) -> DomainName {
+    DomainName::new_unchecked(s.to_string())
+}
+
+fn settings(www: bool, r: u8) -> DomainSettings {
+    DomainSettings {
+        www,
+        redirection: [Redirection::None, Redirection::Www, Redirection::NonWww][r as usize % 3],
+    }
+}
+
+fn desired(domains: Vec<(&str, DomainSettings)>, prune: bool) -> Desired {
+    Desired {
+        source: "t.yaml".into(),
+        target: Target::default(),
+        ssl_mode: SslMode::Auto,
+        ssl_environment: SslEnvironment::Live,
+        dns: DnsPolicy {
+            require: true,
+            also_accept: vec![],
+        },
+        removals: RemovalPolicy {
+            prune,
+            protect: vec![],
+            max: 1000,
+            max_percent: 100,
+            grace: Duration::ZERO,
+        },
+        domains: domains
+            .into_iter()
+            .map(|(name, settings)| DesiredDomain {
+                name: n(name),
+                settings,
+            })
+            .collect(),
+        tombstones: vec![],
+    }
+}
+
+fn live_domain(id: u64, name: &str, kind: DomainKind, s: DomainSettings) -> LiveDomain {
+    LiveDomain {
+        id,
+        name: n(name),
+        kind,
+        settings: s,
+        wildcard: false,
+        created_at: Some(NOW - 86400 * 30),
+    }
+}
+
+fn live(domains: Vec<LiveDomain>) -> LiveState {
+    LiveState {
+        api: ApiVersion::V3,
+        server_id: 1,
+        app_id: 2,
+        server_ip: "203.0.113.10".parse().unwrap(),
+        domains,
+        ssl: LiveSsl::default(),
+    }
+}
+
+fn run(d: &Desired, l: &LiveState) -> Plan {
+    plan(d, l, &Checks::skipped(), NOW, PlanOptions::default())
+}
+
+// ---- strategies (one place) -----------------------------------------------------------------
+
+fn name_strategy() -> impl Strategy<Value = String> {
+    (0u8..40).prop_map(|i| format!("d{i}.example"))
+}
+
+prop_compose! {
+    fn arb_settings()(www in any::<bool>(), r in 0u8..3) -> DomainSettings { settings(www, r) }
+}
+
+prop_compose! {
+    fn arb_desired()(
+        names in prop::collection::btree_map(name_strategy(), arb_settings(), 0..25),
+        tombs in prop::collection::btree_set(name_strategy(), 0..5),
+        protect in prop::collection::btree_set(name_strategy(), 0..4),
+        prune in any::<bool>(),
+    ) -> Desired {
+        let mut d = desired(vec![], prune);
+        d.domains = names.iter().map(|(k, s)| DesiredDomain { name: n(k), settings: *s }).collect();
+        d.tombstones = tombs.iter().filter(|t| !names.contains_key(*t) && !protect.contains(*t)).map(|t| n(t)).collect();
+        d.removals.protect = protect.iter().map(|p| Pattern::Exact(n(p))).collect();
+        d
+    }
+}
+
+prop_compose! {
+    fn arb_live()(
+        names in prop::collection::btree_map(name_strategy(), arb_settings(), 0..30),
+        primary_idx in any::<prop::sample::Index>(),
+        v2 in any::<bool>(),
+    ) -> LiveState {
+        let mut domains: Vec<LiveDomain> = names.iter().enumerate()
+            .map(|(i, (k, s))| live_domain(i as u64 + 1, k, DomainKind::Alias, *s)).collect();
+        if !domains.is_empty() {
+            let i = primary_idx.index(domains.len());
+            domains[i].kind = DomainKind::Primary;
+        }
+        let mut l = live(domains);
+        if v2 { l.api = ApiVersion::V2; }
+        l
+    }
+}
+
+fn apply_to(l: &LiveState, p: &Plan) -> LiveState {
+    LiveState {
+        domains: project(&l.domains, &p.actions),
+        ..l.clone()
+    }
+}
+
+proptest! {
+    #[test]
+    fn equal_states_give_an_empty_plan(d in arb_desired()) {
+        let mut d = d;
+        d.tombstones.clear();
+        let l = live(d.domains.iter().enumerate()
+            .map(|(i, x)| live_domain(i as u64 + 1, x.name.as_str(), DomainKind::Alias, x.settings)).collect());
+        let p = run(&d, &l);
+        prop_assert!(p.actions.is_empty(), "{:?}", p.actions);
+        prop_assert!(p.refusal.is_none() || d.is_empty_with_prune());
+    }
+
+    #[test]
+    fn applying_a_plan_then_planning_again_gives_an_empty_plan(d in arb_desired(), l in arb_live()) {
+        let p1 = run(&d, &l);
+        let l2 = apply_to(&l, &p1);
+        let p2 = run(&d, &l2);
+        prop_assert!(p2.actions.is_empty(), "second plan: {:?}", p2.actions);
+        prop_assert_eq!(&p2.planned_list, &p1.planned_list);
+    }
+
+    #[test]
+    fn removals_never_touch_primary_or_protected_names(d in arb_desired(), l in arb_live()) {
+        let p = run(&d, &l);
+        for a in &p.actions {
+            if let Action::Remove { name, .. } = a {
+                let live = l.domain(name).unwrap();
+                prop_assert_eq!(live.kind, DomainKind::Alias);
+                prop_assert!(!d.removals.is_protected(name));
+            }
+        }
+    }
+
+    #[test]
+    fn input_order_does_not_change_the_plan(d in arb_desired(), l in arb_live(), seed in any::<u64>()) {
+        let p1 = run(&d, &l);
+        let mut d2 = d.clone();
+        let mut l2 = l.clone();
+        let mut rng = fastrand::Rng::with_seed(seed);
+        rng.shuffle(&mut d2.domains);
+        rng.shuffle(&mut d2.tombstones);
+        rng.shuffle(&mut d2.removals.protect);
+        rng.shuffle(&mut l2.domains);
+        prop_assert_eq!(p1, run(&d2, &l2));
+    }
+
+    #[test]
+    fn a_refused_plan_lists_exactly_its_removals(d in arb_desired(), l in arb_live(), max in 0u32..5, pct in 0u8..100) {
+        let mut d = d;
+        d.removals.max = max;
+        d.removals.max_percent = pct;
+        let p = run(&d, &l);
+        let removals: Vec<_> = p.actions.iter().filter(|a| a.kind() == ActionKind::Remove).map(|a| a.name().clone()).collect();
+        if let Some(r) = &p.refusal {
+            prop_assert_eq!(&r.would_remove, &removals);
+        } else {
+            prop_assert!(removals.len() as u32 <= max);
+        }
+    }
+}
+
+// ---- table tests ----------------------------------------------------------------------------
+
+fn s() -> DomainSettings {
+    settings(true, 2)
+}
+
+#[test]
+fn adds_updates_and_removes() {
+    let d = desired(
+        vec![("a.example", s()), ("b.example", settings(false, 0))],
+        true,
+    );
+    let l = live(vec![
+        live_domain(1, "main.example", DomainKind::Primary, s()),
+        live_domain(2, "b.example", DomainKind::Alias, s()),
+        live_domain(3, "old.example", DomainKind::Alias, s()),
+    ]);
+    let p = run(&d, &l);
+    assert_eq!(
+        p.actions,
+        vec![
+            Action::Remove {
+                id: 3,
+                name: n("old.example"),
+                reason: RemoveReason::Unlisted
+            },
+            Action::Add {
+                name: n("a.example"),
+                settings: s()
+            },
+            Action::Update {
+                id: 2,
+                name: n("b.example"),
+                domain_kind: DomainKind::Alias,
+                from: s(),
+                to: settings(false, 0)
+            },
+        ]
+    );
+    assert_eq!(
+        p.kept,
+        vec![Kept {
+            name: n("main.example"),
+            why: KeptReason::Primary
+        }]
+    );
+    assert!(p.refusal.is_none());
+}
+
+#[test]
+fn prune_off_keeps_unlisted_aliases_but_tombstones_still_remove() {
+    let mut d = desired(vec![("a.example", s())], false);
+    d.tombstones = vec![n("gone.example")];
+    let l = live(vec![
+        live_domain(1, "a.example", DomainKind::Alias, s()),
+        live_domain(2, "other.example", DomainKind::Alias, s()),
+        live_domain(3, "gone.example", DomainKind::Alias, s()),
+    ]);
+    let p = run(&d, &l);
+    assert_eq!(
+        p.actions,
+        vec![Action::Remove {
+            id: 3,
+            name: n("gone.example"),
+            reason: RemoveReason::Tombstone
+        }]
+    );
+    assert_eq!(
+        p.kept,
+        vec![Kept {
+            name: n("other.example"),
+            why: KeptReason::PruneOff
+        }]
+    );
+}
+
+#[test]
+fn removal_cap_by_count_and_by_share_refuses_with_the_list() {
+    let mut d = desired(vec![], true);
+    d.domains = vec![DesiredDomain {
+        name: n("keep.example"),
+        settings: s(),
+    }];
+    d.removals.max = 2;
+    d.removals.max_percent = 100;
+    let l = live(
+        (1..=4)
+            .map(|i| live_domain(i, &format!("x{i}.example"), DomainKind::Alias, s()))
+            .collect(),
+    );
+    let p = run(&d, &l);
+    let r = p.refusal.expect("3 removals over max 2");
+    assert_eq!(
+        r.would_remove,
+        vec![
+            n("x1.example"),
+            n("x2.example"),
+            n("x3.example"),
+            n("x4.example")
+        ]
+    );
+
+    // By share, on a small set: 1 of 2 aliases is 50% > 30%.
+    d.removals.max = 10;
+    d.removals.max_percent = 30;
+    let l = live(vec![
+        live_domain(1, "keep.example", DomainKind::Alias, s()),
+        live_domain(2, "x.example", DomainKind::Alias, s()),
+    ]);
+    assert!(matches!(
+        run(&d, &l).refusal,
+        Some(Refusal {
+            gate: Gate::RemovalCap {
+                removals: 1,
+                live_aliases: 2,
+                ..
+            },
+            ..
+        })
+    ));
+
+    // --allow-removals 1 lets exactly that run through; 0 does not.
+    let opts = PlanOptions {
+        allow_removals: Some(1),
+        ..Default::default()
+    };
+    assert!(
+        plan(&d, &l, &Checks::skipped(), NOW, opts)
+            .refusal
+            .is_none()
+    );
+    let opts = PlanOptions {
+        allow_removals: Some(0),
+        ..Default::default()
+    };
+    assert!(
+        plan(&d, &l, &Checks::skipped(), NOW, opts)
+            .refusal
+            .is_some()
+    );
+}
+
+#[test]
+fn an_empty_desired_set_with_prune_is_refused_unless_allowed() {
+    let d = desired(vec![], true);
+    let l = live(vec![live_domain(1, "x.example", DomainKind::Alias, s())]);
+    assert_eq!(
+        run(&d, &l).refusal.map(|r| r.gate),
+        Some(Gate::EmptyDesired)
+    );
+    let opts = PlanOptions {
+        allow_empty: true,
+        allow_removals: Some(5),
+    };
+    assert!(
+        plan(&d, &l, &Checks::skipped(), NOW, opts)
+            .refusal
+            .is_none()
+    );
+}
+
+#[test]
+fn young_unlisted_aliases_are_kept_within_grace() {
+    let mut d = desired(vec![], true);
+    d.domains = vec![DesiredDomain {
+        name: n("a.example"),
+        settings: s(),
+    }];
+    d.removals.grace = Duration::from_secs(3600);
+    let mut young = live_domain(2, "young.example", DomainKind::Alias, s());
+    young.created_at = Some(NOW - 600);
+    let l = live(vec![
+        live_domain(1, "a.example", DomainKind::Alias, s()),
+        young,
+    ]);
+    let p = run(&d, &l);
+    assert!(p.actions.is_empty());
+    assert_eq!(
+        p.deferred[0].reason,
+        DeferReason::WithinGrace {
+            age_secs: 600,
+            grace_secs: 3600
+        }
+    );
+}
+
+#[test]
+fn v2_reports_drift_it_cannot_update() {
+    let d = desired(vec![("a.example", settings(false, 0))], false);
+    let mut l = live(vec![live_domain(1, "a.example", DomainKind::Alias, s())]);
+    l.api = ApiVersion::V2;
+    let p = run(&d, &l);
+    assert!(p.actions.is_empty());
+    assert_eq!(p.deferred.len(), 1);
+    assert_eq!(p.deferred[0].kind, ActionKind::Update);
+}
+
+#[test]
+fn basic_mode_defers_additions_whose_dns_is_not_ready() {
+    let d = desired(
+        vec![("ready.example", s()), ("elsewhere.example", s())],
+        false,
+    );
+    let l = live(vec![]);
+    let mut checks = Checks {
+        dns_checked: true,
+        ..Checks::default()
+    };
+    checks.dns.insert(
+        n("ready.example"),
+        DnsFinding::Ready {
+            addresses: vec![l.server_ip],
+        },
+    );
+    checks.dns.insert(
+        n("elsewhere.example"),
+        DnsFinding::Mismatch {
+            addresses: vec!["198.51.100.1".parse().unwrap()],
+        },
+    );
+    let p = plan(&d, &l, &checks, NOW, PlanOptions::default());
+    assert_eq!(
+        p.actions,
+        vec![Action::Add {
+            name: n("ready.example"),
+            settings: s()
+        }]
+    );
+    assert_eq!(p.deferred[0].name, n("elsewhere.example"));
+    assert_eq!(
+        p.deferred[0].reason,
+        DeferReason::DnsNotReady {
+            finding: "mismatch".into()
+        }
+    );
+}
