@@ -3,9 +3,16 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod apply;
 pub mod checks;
+pub mod cli;
+pub mod commands;
 pub mod desired;
 pub mod exit;
 pub mod model;
+pub mod output;
 pub mod plan;
+pub mod render;
+pub mod runcloud;
+pub mod sandbox;
 pub mod secret;

@@ -1,1 +1,10 @@
+//! The integration tests: one binary (link time matters on small machines), one module per
+//! concern. They run `rcdomains` as a process against the sandbox on loopback.
 
+mod support;
+
+mod bad_input;
+mod end_to_end;
+mod safety;
+mod secrets;
+mod static_files;

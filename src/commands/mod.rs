@@ -1,0 +1,151 @@
+//! The subcommands: each reads top to bottom like the pipeline it runs.
+//!
+//! Owns wiring (which file, which credentials, which target) and the exit code of each
+//! command. `anyhow` lives here, for context; decisions stay in `plan`, printing in `output`.
+
+mod apply;
+mod demo;
+mod plan;
+mod sandbox;
+mod schema;
+mod validate;
+
+pub use schema::schema_json;
+
+use crate::checks::Checks;
+use crate::cli::{Cli, Command, Format, Global};
+use crate::desired::Desired;
+use crate::exit::Exit;
+use crate::model::LiveState;
+use crate::output::Output;
+use crate::plan::{Plan, PlanOptions};
+use crate::render;
+use crate::runcloud::credentials::{self, Resolved};
+use crate::runcloud::{Client, ClientConfig};
+use anyhow::{Context, bail};
+use std::time::Duration;
+
+pub async fn run(cli: &Cli, out: &Output) -> anyhow::Result<Exit> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Validate(args) => validate::run(g, *args, out),
+        Command::Plan(args) => plan::run(g, *args, out).await,
+        Command::Apply(args) => apply::run(g, *args, out).await,
+        Command::Schema { kind } => schema::run(*kind, out),
+        Command::Sandbox(args) => sandbox::run(args, out).await,
+        Command::Demo(args) => demo::run(g, args, out).await,
+    }
+}
+
+/// A client for the target of a desired file, from the environment and flags.
+pub struct Session {
+    pub client: Client,
+    pub server: u64,
+    pub app: u64,
+}
+
+impl Session {
+    pub fn from_env(g: &Global, desired: &Desired) -> anyhow::Result<Session> {
+        let env = |name: &str| std::env::var(name).ok();
+        let resolved = credentials::resolve(&env, g.wp_config.as_deref())?;
+        Session::new(g, desired, resolved)
+    }
+
+    pub fn new(g: &Global, desired: &Desired, resolved: Resolved) -> anyhow::Result<Session> {
+        let server = pick_id(
+            "server",
+            desired.target.server,
+            resolved.server.clone(),
+            &desired.source,
+        )?;
+        let app = pick_id(
+            "app",
+            desired.target.app,
+            resolved.app.clone(),
+            &desired.source,
+        )?;
+        tracing::info!(credentials = %resolved.source, api = %resolved.credentials.api(), server, app, "using RunCloud");
+        let mut config = ClientConfig::new(resolved.credentials);
+        config.api_url = g.api_url.clone();
+        config.timeout = Duration::from_secs(g.timeout.max(1));
+        config.rate_per_minute = g.rate_limit;
+        let client = Client::new(config)?;
+        Ok(Session {
+            client,
+            server,
+            app,
+        })
+    }
+}
+
+/// The id from the file, or from the environment; both set and different is an error.
+fn pick_id(
+    what: &str,
+    file: Option<u64>,
+    env: Option<(u64, String)>,
+    source: &str,
+) -> anyhow::Result<u64> {
+    match (file, env) {
+        (Some(f), Some((e, name))) if f != e => bail!(
+            "target.{what} is {f} in {source} but {name} is {e}; remove one of them so it is clear which {what} is meant"
+        ),
+        (Some(f), _) => Ok(f),
+        (None, Some((e, _))) => Ok(e),
+        (None, None) => {
+            let var = if what == "server" {
+                "RUNCLOUD_SERVER_ID"
+            } else {
+                "RUNCLOUD_APP_ID"
+            };
+            bail!("no RunCloud {what} id: set `target.{what}` in {source}, or {var}")
+        }
+    }
+}
+
+/// Live state, checks and the plan for a desired file.
+pub struct Planned {
+    pub live: LiveState,
+    pub checks: Checks,
+    pub plan: Plan,
+}
+
+pub async fn compute(
+    g: &Global,
+    desired: &Desired,
+    session: &Session,
+    options: PlanOptions,
+) -> anyhow::Result<Planned> {
+    let live = session
+        .client
+        .live_state(session.server, session.app)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot read the live state of server {} app {}",
+                session.server, session.app
+            )
+        })?;
+    let checks = if g.skip_dns {
+        Checks::skipped()
+    } else {
+        tracing::warn!("DNS checks are not available in this build; planning as with --skip-dns");
+        Checks::skipped()
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let plan = crate::plan::plan(desired, &live, &checks, now, options);
+    Ok(Planned { live, checks, plan })
+}
+
+pub fn render_plan(g: &Global, out: &Output, plan: &Plan) -> String {
+    match g.format {
+        Format::Text => render::text::plan(plan, out.style),
+        Format::Json => render::json::plan(plan),
+    }
+}
+
+pub fn options(args: crate::cli::PlanArgs) -> PlanOptions {
+    PlanOptions {
+        allow_removals: args.allow_removals,
+        allow_empty: args.gate.allow_empty,
+    }
+}

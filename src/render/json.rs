@@ -1,0 +1,276 @@
+//! Plans and reports as JSON (`format_version: 1`): a stable, flat contract for machines,
+//! decoupled from the planner's internal types. `rcdomains schema plan` prints its schema.
+
+use crate::apply::{Report, Status};
+use crate::plan::{Action, ActionKind, DeferReason, Gate, Plan, RemoveReason};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A plan, as `plan --format json` prints it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "rcdomains plan")]
+pub struct JsonPlan {
+    pub format_version: u32,
+    pub server_id: u64,
+    pub app_id: u64,
+    /// "v3" or "v2".
+    pub api: String,
+    pub summary: Summary,
+    /// Set when a safety gate refused the run: nothing will be changed.
+    pub refusal: Option<JsonRefusal>,
+    /// In the order apply runs them: removals, then additions and updates, then SSL.
+    pub actions: Vec<JsonAction>,
+    pub deferred: Vec<JsonDeferred>,
+    pub kept: Vec<JsonKept>,
+    pub dns: JsonDns,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Summary {
+    pub add: usize,
+    pub update: usize,
+    pub remove: usize,
+    pub ssl: usize,
+    pub deferred: usize,
+    /// True when apply would change anything.
+    pub changes: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonSettings {
+    pub www: bool,
+    /// none | www | non-www
+    pub redirection: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonAction {
+    /// add | update | remove | ssl
+    pub kind: String,
+    pub name: String,
+    /// RunCloud's domain id (update, remove).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    /// remove: "unlisted" (prune) or "tombstone" (state: absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// add: the settings it is attached with; update: the settings before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<JsonSettings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<JsonSettings>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonDeferred {
+    /// The action held back: add | update | remove | ssl.
+    pub kind: String,
+    pub name: String,
+    /// dns-not-ready | update-needs-v3 | within-grace
+    pub reason: String,
+    /// The DNS finding, for dns-not-ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<String>,
+    /// The reason in words.
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonKept {
+    pub name: String,
+    /// primary | protected | prune-off
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonRefusal {
+    /// removal-cap | empty-desired
+    pub gate: String,
+    pub message: String,
+    pub would_remove: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonDns {
+    /// False with --skip-dns.
+    pub checked: bool,
+    /// The finding of each name that was checked: ready, mismatch, partial, nxdomain,
+    /// no-records or error.
+    pub findings: BTreeMap<String, String>,
+}
+
+fn settings(s: crate::model::DomainSettings) -> JsonSettings {
+    JsonSettings {
+        www: s.www,
+        redirection: s.redirection.as_str().to_string(),
+    }
+}
+
+fn kebab<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+pub fn to_json_plan(plan: &Plan, findings: BTreeMap<String, String>) -> JsonPlan {
+    let actions = plan
+        .actions
+        .iter()
+        .map(|a| match a {
+            Action::Remove { id, name, reason } => JsonAction {
+                kind: "remove".into(),
+                name: name.to_string(),
+                id: Some(*id),
+                reason: Some(match reason {
+                    RemoveReason::Unlisted => "unlisted".into(),
+                    RemoveReason::Tombstone => "tombstone".into(),
+                }),
+                from: None,
+                to: None,
+            },
+            Action::Add { name, settings: s } => JsonAction {
+                kind: "add".into(),
+                name: name.to_string(),
+                id: None,
+                reason: None,
+                from: None,
+                to: Some(settings(*s)),
+            },
+            Action::Update {
+                id, name, from, to, ..
+            } => JsonAction {
+                kind: "update".into(),
+                name: name.to_string(),
+                id: Some(*id),
+                reason: None,
+                from: Some(settings(*from)),
+                to: Some(settings(*to)),
+            },
+        })
+        .collect();
+    let deferred = plan
+        .deferred
+        .iter()
+        .map(|d| JsonDeferred {
+            kind: d.kind.as_str().into(),
+            name: d.name.to_string(),
+            reason: match &d.reason {
+                DeferReason::DnsNotReady { .. } => "dns-not-ready",
+                DeferReason::UpdateNeedsV3 { .. } => "update-needs-v3",
+                DeferReason::WithinGrace { .. } => "within-grace",
+            }
+            .into(),
+            finding: match &d.reason {
+                DeferReason::DnsNotReady { finding } => Some(finding.clone()),
+                _ => None,
+            },
+            message: d.reason.to_string(),
+        })
+        .collect();
+    JsonPlan {
+        format_version: FORMAT_VERSION,
+        server_id: plan.server_id,
+        app_id: plan.app_id,
+        api: plan.api.to_string(),
+        summary: Summary {
+            add: plan.count(ActionKind::Add),
+            update: plan.count(ActionKind::Update),
+            remove: plan.count(ActionKind::Remove),
+            ssl: plan.count(ActionKind::Ssl),
+            deferred: plan.deferred.len(),
+            changes: plan.has_changes(),
+        },
+        refusal: plan.refusal.as_ref().map(|r| JsonRefusal {
+            gate: match r.gate {
+                Gate::RemovalCap { .. } => "removal-cap".into(),
+                Gate::EmptyDesired => "empty-desired".into(),
+            },
+            message: r.gate.to_string(),
+            would_remove: r.would_remove.iter().map(ToString::to_string).collect(),
+        }),
+        actions,
+        deferred,
+        kept: plan
+            .kept
+            .iter()
+            .map(|k| JsonKept {
+                name: k.name.to_string(),
+                reason: kebab(&k.why),
+            })
+            .collect(),
+        dns: JsonDns {
+            checked: plan.dns_checked,
+            findings,
+        },
+    }
+}
+
+pub fn plan(plan: &Plan) -> String {
+    let findings = BTreeMap::new();
+    pretty(&to_json_plan(plan, findings))
+}
+
+/// An apply report, as `apply --format json` prints it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonReport {
+    pub format_version: u32,
+    pub summary: ReportSummary,
+    pub outcomes: Vec<JsonOutcome>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReportSummary {
+    pub ok: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonOutcome {
+    pub kind: String,
+    pub name: String,
+    /// ok | failed | skipped
+    pub status: String,
+    /// What happened (ok), the API's message (failed), or why (skipped).
+    pub message: String,
+}
+
+pub fn report(report: &Report) -> String {
+    let r = JsonReport {
+        format_version: FORMAT_VERSION,
+        summary: ReportSummary {
+            ok: report.ok(),
+            failed: report.failed(),
+            skipped: report.skipped(),
+        },
+        outcomes: report
+            .outcomes
+            .iter()
+            .map(|o| {
+                let (status, message) = match &o.status {
+                    Status::Ok { detail } => ("ok", detail.clone()),
+                    Status::Failed { error } => ("failed", error.clone()),
+                    Status::Skipped { why } => ("skipped", why.clone()),
+                };
+                JsonOutcome {
+                    kind: o.kind.as_str().into(),
+                    name: o.name.to_string(),
+                    status: status.into(),
+                    message,
+                }
+            })
+            .collect(),
+    };
+    pretty(&r)
+}
+
+pub fn pretty<T: Serialize>(v: &T) -> String {
+    let mut s =
+        serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}

@@ -1,0 +1,236 @@
+//! Plans and reports as text for people: the summary line first, then removals, then the rest,
+//! then a unified diff of the domain list (live vs after apply), made with `similar`.
+
+use super::Style;
+use crate::apply::{Report, Status};
+use crate::plan::{Action, ActionKind, KeptReason, ListedDomain, Plan, RemoveReason};
+use similar::TextDiff;
+use std::fmt::Write;
+
+/// At most this many kept names are listed one by one.
+const KEPT_SHOWN: usize = 20;
+
+/// The one-line summary: "2 to add, 1 to update, 1 to remove, 0 SSL, 3 deferred".
+pub fn summary_line(plan: &Plan) -> String {
+    format!(
+        "{} to add, {} to update, {} to remove, {} SSL, {} deferred",
+        plan.count(ActionKind::Add),
+        plan.count(ActionKind::Update),
+        plan.count(ActionKind::Remove),
+        plan.count(ActionKind::Ssl),
+        plan.deferred.len()
+    )
+}
+
+pub fn plan(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    let head = format!(
+        "Plan for server {} app {} (API {}): {}",
+        plan.server_id,
+        plan.app_id,
+        plan.api,
+        summary_line(plan)
+    );
+    let _ = writeln!(out, "{}", style.bold(&head));
+    if !plan.dns_checked {
+        let _ = writeln!(
+            out,
+            "{}",
+            style
+                .dim("DNS not checked (--skip-dns): additions are not held back for DNS readiness")
+        );
+    }
+    if let Some(r) = &plan.refusal {
+        let _ = writeln!(out, "\n{} {}", style.red(&style.bold("REFUSED:")), r.gate);
+        let _ = writeln!(
+            out,
+            "Nothing will be changed. It would have removed {} name{}:",
+            r.would_remove.len(),
+            plural(r.would_remove.len())
+        );
+        for n in &r.would_remove {
+            let _ = writeln!(out, "  {}", style.red(&format!("- {n}")));
+        }
+    }
+    let removals: Vec<&Action> = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind() == ActionKind::Remove)
+        .collect();
+    if !removals.is_empty() && plan.refusal.is_none() {
+        let _ = writeln!(out, "\nRemovals:");
+        for a in removals {
+            if let Action::Remove { name, reason, .. } = a {
+                let why = match reason {
+                    RemoveReason::Unlisted => "not in the file; removals.prune is on",
+                    RemoveReason::Tombstone => "state: absent in the file",
+                };
+                let _ = writeln!(
+                    out,
+                    "  {} {}",
+                    style.red(&format!("- {name}")),
+                    style.dim(&format!("({why})"))
+                );
+            }
+        }
+    }
+    let changes: Vec<&Action> = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind() != ActionKind::Remove)
+        .collect();
+    if !changes.is_empty() {
+        let _ = writeln!(out, "\nAdditions and updates:");
+        for a in changes {
+            match a {
+                Action::Add { name, settings } => {
+                    let _ = writeln!(
+                        out,
+                        "  {} {}",
+                        style.green(&format!("+ {name}")),
+                        style.dim(&format!("({settings})"))
+                    );
+                }
+                Action::Update { name, from, to, .. } => {
+                    let _ = writeln!(
+                        out,
+                        "  {} {from} → {to}",
+                        style.yellow(&format!("~ {name}:"))
+                    );
+                }
+                Action::Remove { .. } => {}
+            }
+        }
+    }
+    if !plan.deferred.is_empty() {
+        let _ = writeln!(out, "\nDeferred (no API call this run):");
+        for d in &plan.deferred {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                style.cyan(&format!("… {} {}:", d.kind.as_str(), d.name)),
+                d.reason
+            );
+        }
+    }
+    let mut kept_listed = 0;
+    let mut kept_more = 0;
+    let mut kept_text = String::new();
+    for k in &plan.kept {
+        if k.why == KeptReason::PruneOff && kept_listed >= KEPT_SHOWN {
+            kept_more += 1;
+            continue;
+        }
+        kept_listed += 1;
+        let _ = writeln!(
+            kept_text,
+            "  {} {}",
+            style.dim(&format!("= {}:", k.name)),
+            k.why
+        );
+    }
+    if !kept_text.is_empty() {
+        let _ = write!(out, "\nKept:\n{kept_text}");
+        if kept_more > 0 {
+            let _ = writeln!(
+                out,
+                "  … and {kept_more} more not in the file (removals.prune is off)"
+            );
+        }
+    }
+    if plan.actions.is_empty() && plan.refusal.is_none() {
+        let _ = writeln!(
+            out,
+            "\nNo changes: RunCloud matches the file ({} domain{} attached).",
+            plan.live_list.len(),
+            plural(plan.live_list.len())
+        );
+    } else {
+        let _ = write!(
+            out,
+            "\nDomain list (live → after apply):\n{}",
+            diff(&plan.live_list, &plan.planned_list, style)
+        );
+    }
+    out
+}
+
+fn line(d: &ListedDomain) -> String {
+    let kind = match d.kind {
+        crate::model::DomainKind::Primary => " [primary]",
+        crate::model::DomainKind::Alias => "",
+    };
+    format!("{}{kind} ({})\n", d.name, d.settings)
+}
+
+/// A unified diff of two domain lists.
+pub fn diff(live: &[ListedDomain], planned: &[ListedDomain], style: Style) -> String {
+    let old: String = live.iter().map(line).collect();
+    let new: String = planned.iter().map(line).collect();
+    let diff = TextDiff::from_lines(&old, &new);
+    let text = diff
+        .unified_diff()
+        .context_radius(2)
+        .header("live", "after apply")
+        .to_string();
+    if !style.color {
+        return text;
+    }
+    text.lines()
+        .map(|l| {
+            let painted = if l.starts_with("+++") || l.starts_with("---") {
+                style.bold(l)
+            } else if l.starts_with('+') {
+                style.green(l)
+            } else if l.starts_with('-') {
+                style.red(l)
+            } else if l.starts_with("@@") {
+                style.cyan(l)
+            } else {
+                l.to_string()
+            };
+            painted + "\n"
+        })
+        .collect()
+}
+
+pub fn report(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    let head = format!(
+        "Applied: {} ok, {} failed, {} skipped",
+        report.ok(),
+        report.failed(),
+        report.skipped()
+    );
+    let _ = writeln!(out, "{}", style.bold(&head));
+    for o in &report.outcomes {
+        let _ = match &o.status {
+            Status::Ok { detail } => writeln!(out, "  {} {detail}", style.green("ok     ")),
+            Status::Failed { error } => writeln!(
+                out,
+                "  {} {} {}: {error}",
+                style.red("FAILED "),
+                o.kind.as_str(),
+                o.name
+            ),
+            Status::Skipped { why } => writeln!(
+                out,
+                "  {} {} {}: {why}",
+                style.yellow("skipped"),
+                o.kind.as_str(),
+                o.name
+            ),
+        };
+    }
+    if report.failed() > 0 {
+        let _ = writeln!(
+            out,
+            "Some actions failed; the rest were carried out. Re-run apply to converge."
+        );
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

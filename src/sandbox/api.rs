@@ -1,0 +1,460 @@
+//! The simulated RunCloud HTTP API's front door: the router, and the gate every request passes
+//! (request log, injected faults, rate limit, authentication), plus the JSON error answers.
+//!
+//! Owns transport-level behaviour only; what each endpoint does lives in `handlers.rs`. Must
+//! never log or record the Authorization header's value.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, put};
+use serde_json::{Value, json};
+
+use super::conn::ConnHandle;
+use super::fault::{Fault, FaultBook, FaultKind, FaultRequest};
+use super::handlers;
+use super::seed::{PaginationStyle, Seed, SeedCredentials, SeedRateLimit};
+use super::world::World;
+use super::{AuthKind, RequestRecord};
+
+/// The API version a request was addressed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Version {
+    V2,
+    V3,
+}
+
+/// Marks a list request whose answer must claim one page more than there is.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct InflatePages;
+
+/// The shared state of the API server.
+pub(super) struct Api {
+    pub world: World,
+    pub pagination: PaginationStyle,
+    /// `http://127.0.0.1:PORT`, for paging links.
+    pub base: String,
+    credentials: SeedCredentials,
+    rate: SeedRateLimit,
+    log: Mutex<Vec<RequestRecord>>,
+    faults: Mutex<FaultBook>,
+    windows: Mutex<HashMap<&'static str, (Instant, u32)>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Api {
+    pub fn new(world: World, seed: &Seed, addr: SocketAddr) -> Api {
+        let mut faults = FaultBook::default();
+        for fault in &seed.faults {
+            faults.arm(fault.clone());
+        }
+        Api {
+            world,
+            pagination: seed.pagination,
+            base: format!("http://{addr}"),
+            credentials: seed.credentials.clone(),
+            rate: seed.rate_limit.clone(),
+            log: Mutex::new(Vec::new()),
+            faults: Mutex::new(faults),
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.log).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.log).clear();
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.faults).arm(fault);
+    }
+
+    fn record(&self, record: RequestRecord) -> usize {
+        let mut log = lock(&self.log);
+        log.push(record);
+        log.len() - 1
+    }
+
+    /// Sets the status of the request logged at `index` (if the log was not cleared since).
+    fn finish(&self, index: usize, method: &str, path: &str, status: u16) {
+        if let Some(r) = lock(&self.log).get_mut(index)
+            && r.method == method
+            && r.path == path
+        {
+            r.status = status;
+        }
+    }
+
+    fn classify(&self, headers: &HeaderMap) -> AuthKind {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return AuthKind::None;
+        };
+        let Ok(value) = value.to_str() else {
+            return AuthKind::Invalid;
+        };
+        let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value, ""));
+        let rest = rest.trim();
+        if scheme.eq_ignore_ascii_case("bearer") {
+            if !rest.is_empty() && rest == self.credentials.token {
+                return AuthKind::Bearer;
+            }
+        } else if scheme.eq_ignore_ascii_case("basic") {
+            let expected = format!("{}:{}", self.credentials.key, self.credentials.secret);
+            if base64_decode(rest).is_some_and(|d| d == expected.as_bytes()) {
+                return AuthKind::Basic;
+            }
+        }
+        AuthKind::Invalid
+    }
+
+    /// Counts a request in its credential's fixed window: (limit, remaining, retry-after
+    /// seconds when over the limit).
+    fn count(&self, auth: AuthKind) -> (u32, u32, Option<u64>) {
+        let key = match auth {
+            AuthKind::Bearer => "bearer",
+            AuthKind::Basic => "basic",
+            AuthKind::None | AuthKind::Invalid => "anonymous",
+        };
+        let window = Duration::from_secs(self.rate.window_seconds);
+        let limit = self.rate.per_minute;
+        let now = Instant::now();
+        let mut windows = lock(&self.windows);
+        let entry = windows.entry(key).or_insert((now, 0));
+        if now.duration_since(entry.0) >= window {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        let remaining = limit.saturating_sub(entry.1);
+        let over = (entry.1 > limit).then(|| {
+            let left = window.saturating_sub(now.duration_since(entry.0));
+            left.as_secs_f64().ceil().max(1.0) as u64
+        });
+        (limit, remaining, over)
+    }
+}
+
+/// The whole API: every route under `/api/{version}`, behind the gate.
+pub(super) fn router(api: Arc<Api>) -> Router {
+    let app = "/api/{version}/servers/{server}/webapps/{app}";
+    Router::new()
+        .route("/api/{version}/ping", get(handlers::ping))
+        .route("/api/{version}/servers/{server}", get(handlers::get_server))
+        .route(app, get(handlers::get_app))
+        .route(
+            &format!("{app}/domains"),
+            get(handlers::list_domains).post(handlers::create_domain),
+        )
+        .route(
+            &format!("{app}/domains/{{domain}}"),
+            get(handlers::get_domain).delete(handlers::delete_domain),
+        )
+        .route(
+            &format!("{app}/domains/{{domain}}/meta"),
+            patch(handlers::update_domain_meta),
+        )
+        .route(
+            &format!("{app}/ssl/advanced"),
+            get(handlers::get_ssl_mode).post(handlers::set_ssl_mode),
+        )
+        .route(
+            &format!("{app}/ssl"),
+            get(handlers::get_basic_ssl).post(handlers::install_basic_ssl),
+        )
+        .route(
+            &format!("{app}/ssl/{{ssl}}"),
+            put(handlers::redeploy_basic_ssl),
+        )
+        .route(
+            &format!("{app}/domains/{{domain}}/ssl"),
+            get(handlers::get_domain_ssl).post(handlers::install_domain_ssl),
+        )
+        .route(
+            &format!("{app}/domains/{{domain}}/ssl/{{ssl}}"),
+            put(handlers::redeploy_domain_ssl),
+        )
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found_route)
+        .layer(middleware::from_fn_with_state(api.clone(), gate))
+        .with_state(api)
+}
+
+async fn not_found_route() -> Response {
+    ApiError::not_found("Not Found.").into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed.").into_response()
+}
+
+fn version_of(path: &str) -> Option<Version> {
+    let rest = path.strip_prefix("/api/")?;
+    let (version, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    if tail.is_empty() {
+        return None;
+    }
+    match version {
+        "v2" => Some(Version::V2),
+        "v3" => Some(Version::V3),
+        _ => None,
+    }
+}
+
+fn is_domain_list(path: &str) -> bool {
+    path.trim_end_matches('/').ends_with("/domains")
+}
+
+/// The value of query parameter `key`.
+pub(super) fn query_param<'a>(query: Option<&'a str>, key: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+}
+
+/// Every request passes here: it is logged, may be hit by a fault, is counted against its
+/// credential's rate limit, and must carry credentials valid for its API version.
+async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(str::to_owned);
+    let auth = api.classify(req.headers());
+    let conn = req
+        .extensions()
+        .get::<ConnectInfo<ConnHandle>>()
+        .map(|c| c.0.clone());
+    let index = api.record(RequestRecord {
+        method: method.clone(),
+        path: path.clone(),
+        query: query.clone(),
+        status: 0,
+        auth,
+    });
+    let version = version_of(&path);
+    let page = query_param(query.as_deref(), "page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let fault = lock(&api.faults).hit(&FaultRequest {
+        method: &method,
+        path: &path,
+        is_list: method == "GET" && is_domain_list(&path),
+        page,
+    });
+    let (limit, remaining, over) = api.count(auth);
+
+    let mut early = None;
+    let mut lose_after = None;
+    if let Some(fault) = &fault {
+        tracing::debug!(kind = ?fault.kind, %method, %path, "sandbox: fault hits request");
+        match fault.kind {
+            FaultKind::Reset => {
+                if let Some(conn) = &conn {
+                    conn.kill();
+                }
+                api.finish(index, &method, &path, 0);
+                tracing::debug!(%method, %path, "sandbox request: connection reset");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+            FaultKind::Status => {
+                let status = status_code(fault.status_code());
+                let reason = status.canonical_reason().unwrap_or("Server Error");
+                early = Some(ApiError::new(status, reason).into_response());
+            }
+            FaultKind::Html => early = Some(html_error(status_code(fault.status_code()))),
+            FaultKind::RateLimited => early = Some(too_many(fault.retry_after)),
+            FaultKind::Empty => {
+                early = Some(
+                    ([(header::CONTENT_TYPE, "application/json")], Body::empty()).into_response(),
+                );
+            }
+            FaultKind::Slow => tokio::time::sleep(Duration::from_millis(fault.delay_ms())).await,
+            FaultKind::LostResponse => lose_after = Some(fault.delay_ms()),
+            FaultKind::TruncateList => {
+                if fault.page.is_some() {
+                    early = Some(
+                        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Server Error.")
+                            .into_response(),
+                    );
+                } else {
+                    req.extensions_mut().insert(InflatePages);
+                }
+            }
+        }
+    }
+
+    let mut response = match (early, version) {
+        (Some(response), _) => response,
+        (None, None) => ApiError::not_found("Not Found.").into_response(),
+        (None, Some(_)) if over.is_some() => too_many(over.filter(|_| api.rate.retry_after)),
+        (None, Some(version)) if !auth_accepted(auth, version) => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "Invalid credentials.").into_response()
+        }
+        (None, Some(version)) => {
+            req.extensions_mut().insert(version);
+            next.run(req).await
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+
+    if let Some(ms) = lose_after {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        if let Some(conn) = &conn {
+            conn.kill();
+        }
+        api.finish(index, &method, &path, 0);
+        tracing::debug!(%method, %path, status = response.status().as_u16(), "sandbox request: answer lost");
+        return response;
+    }
+    let status = response.status().as_u16();
+    api.finish(index, &method, &path, status);
+    tracing::debug!(%method, %path, status, "sandbox request");
+    response
+}
+
+fn auth_accepted(auth: AuthKind, version: Version) -> bool {
+    matches!(
+        (auth, version),
+        (AuthKind::Bearer, _) | (AuthKind::Basic, Version::V2)
+    )
+}
+
+fn status_code(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn too_many(retry_after: Option<u64>) -> Response {
+    let mut response =
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.").into_response();
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// The page nginx answers with when the upstream fails.
+fn html_error(status: StatusCode) -> Response {
+    let title = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error")
+    );
+    let body = format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    );
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// An error answer: a status and a JSON body with at least `message`.
+#[derive(Debug)]
+pub(super) struct ApiError {
+    status: StatusCode,
+    body: Value,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: &str) -> ApiError {
+        ApiError {
+            status,
+            body: json!({ "message": message }),
+        }
+    }
+
+    pub fn not_found(message: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// 422 with a plain message.
+    pub fn unprocessable(message: &str) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+
+    /// 422 in Laravel's validation shape: `{"message":..., "errors":{field:[...]}}`.
+    pub fn invalid(errors: serde_json::Map<String, Value>) -> ApiError {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            body: json!({ "message": "The given data was invalid.", "errors": errors }),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body)).into_response()
+    }
+}
+
+/// Standard base64 (padding optional); None when malformed.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        acc = (acc << 6) | value(c)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (bits < 6).then_some(out)
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn base64_decodes_with_and_without_padding() {
+        assert_eq!(
+            base64_decode("c2FuZGJveC1rZXk6c2FuZGJveC1zZWNyZXQ=").as_deref(),
+            Some(&b"sandbox-key:sandbox-secret"[..])
+        );
+        assert_eq!(base64_decode("YWI").as_deref(), Some(&b"ab"[..]));
+        assert_eq!(base64_decode("YQ==").as_deref(), Some(&b"a"[..]));
+        assert_eq!(base64_decode("!!"), None);
+        assert_eq!(base64_decode("Y"), None);
+    }
+
+    #[test]
+    fn version_is_read_from_the_path() {
+        assert_eq!(version_of("/api/v3/ping"), Some(Version::V3));
+        assert_eq!(version_of("/api/v2/servers/1"), Some(Version::V2));
+        assert_eq!(version_of("/api/v4/ping"), None);
+        assert_eq!(version_of("/api/v3"), None);
+        assert_eq!(version_of("/ping"), None);
+    }
+}

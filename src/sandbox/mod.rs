@@ -1,0 +1,162 @@
+//! The sandbox: an in-process simulated RunCloud HTTP API (v3 and v2) on loopback, over one
+//! shared world, for tests, the demo and `rcdomains sandbox`.
+//!
+//! Owns starting and stopping the API server and the handle tests use to inspect and steer it.
+//! Must not refer to anything outside `crate::sandbox`, must not print (logs go to `tracing`),
+//! and must never log or record credentials.
+
+mod api;
+mod conn;
+mod fault;
+mod handlers;
+mod names;
+mod seed;
+mod time;
+mod world;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use fault::{Fault, FaultKind, FaultParseError};
+pub use seed::{
+    DomainKind, PaginationStyle, RecordType, Redirection, Seed, SeedApp, SeedBulk, SeedCert,
+    SeedCredentials, SeedDomain, SeedDomainSpec, SeedError, SeedRateLimit, SeedRecord, SeedServer,
+    SeedSsl, SslMode,
+};
+pub use world::{CertView, DnsRecord, DomainView, World, WorldError};
+
+/// One request the API received, as logged (never with its credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub method: String,
+    /// Without the query, e.g. `/api/v3/servers/1/webapps/2/domains`.
+    pub path: String,
+    pub query: Option<String>,
+    /// The status answered; 0 when no answer reached the client (`reset`, `lost_response`), or
+    /// while the request is still being served.
+    pub status: u16,
+    pub auth: AuthKind,
+}
+
+/// The credentials a request carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    /// The configured Bearer token.
+    Bearer,
+    /// Basic with the configured key and secret (accepted by v2 only).
+    Basic,
+    /// No Authorization header.
+    None,
+    /// Anything else: a wrong token or secret, a malformed header, another scheme.
+    Invalid,
+}
+
+/// A running sandbox. Clones share it; it keeps serving until [`SandboxHandle::shutdown`] (or
+/// until the tokio runtime ends).
+#[derive(Clone)]
+pub struct SandboxHandle {
+    api: Arc<api::Api>,
+    addr: SocketAddr,
+    stop: Arc<watch::Sender<bool>>,
+    done: watch::Receiver<bool>,
+}
+
+/// Starts the simulated API on `listen` (e.g. `127.0.0.1:0` for any free port) and returns once
+/// it accepts connections. An invalid seed is an `InvalidInput` error.
+pub async fn start(seed: Seed, listen: SocketAddr) -> std::io::Result<SandboxHandle> {
+    seed.validate().map_err(|message| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("invalid sandbox seed: {message}"),
+        )
+    })?;
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let api = Arc::new(api::Api::new(World::from_seed(&seed), &seed, addr));
+    let service =
+        api::router(api.clone()).into_make_service_with_connect_info::<conn::ConnHandle>();
+    let (stop, mut stop_rx) = watch::channel(false);
+    let (done_tx, done) = watch::channel(false);
+    tokio::spawn(async move {
+        let signal = async move {
+            if stop_rx.wait_for(|stop| *stop).await.is_err() {
+                // Every handle is gone without a shutdown: serve until the runtime ends.
+                std::future::pending::<()>().await;
+            }
+        };
+        let served = axum::serve(conn::KillListener::new(listener), service)
+            .with_graceful_shutdown(signal)
+            .await;
+        if let Err(e) = served {
+            tracing::warn!("sandbox API server stopped: {e}");
+        }
+        let _ = done_tx.send(true);
+    });
+    tracing::info!(%addr, "sandbox RunCloud API listening");
+    Ok(SandboxHandle {
+        api,
+        addr,
+        stop: Arc::new(stop),
+        done,
+    })
+}
+
+impl SandboxHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/api/v3`.
+    pub fn api_url_v3(&self) -> String {
+        format!("http://{}/api/v3", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/api/v2`.
+    pub fn api_url_v2(&self) -> String {
+        format!("http://{}/api/v2", self.addr)
+    }
+
+    /// The shared world (a cheap clone of the handle).
+    pub fn world(&self) -> World {
+        self.api.world.clone()
+    }
+
+    /// Every request received, in order of arrival.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.api.requests()
+    }
+
+    /// The requests with method POST, PUT, PATCH or DELETE, refused ones included.
+    pub fn write_requests(&self) -> Vec<RequestRecord> {
+        self.requests()
+            .into_iter()
+            .filter(|r| matches!(r.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE"))
+            .collect()
+    }
+
+    pub fn clear_requests(&self) {
+        self.api.clear_requests();
+    }
+
+    /// Arms a fault now; it hits the next matching requests (see [`Fault`]).
+    pub fn inject(&self, fault: Fault) {
+        self.api.inject(fault);
+    }
+
+    /// Stops accepting connections and lets the requests in flight finish.
+    pub fn shutdown(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    /// Waits until the server has stopped (after [`SandboxHandle::shutdown`]).
+    pub async fn closed(&self) {
+        let mut done = self.done.clone();
+        let _ = done.wait_for(|done| *done).await;
+    }
+}

@@ -1,0 +1,486 @@
+//! The sandbox's seed: the YAML description of the simulated world (servers, web apps, domains,
+//! SSL state, DNS zone, credentials, rate limit, paging style and faults armed at start).
+//!
+//! Owns parsing and validating that file. It must not build the live world (that is `world.rs`)
+//! nor know anything about HTTP.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::fault::Fault;
+use super::names;
+
+/// The whole simulated world as written in a seed file.
+///
+/// ```yaml
+/// credentials: {token: sandbox-token}      # optional; key/secret for v2 Basic too
+/// rate_limit: {per_minute: 60, window_seconds: 60, retry_after: true}
+/// pagination: standard                     # or last_page
+/// servers:
+///   - id: 1
+///     name: web-1
+///     ip: 127.0.0.1
+///     apps:
+///       - id: 2
+///         name: network
+///         ssl: {mode: basic, certificate: {names: [network.example], valid_days: 30}}
+///         domains:
+///           - {name: network.example, type: primary, www: true, redirection: non-www}
+///           - shop.example.org            # short form: an alias, www false, no redirection
+///         bulk: {count: 5000, template: "site{n}.bench.example"}
+/// dns:
+///   - {name: network.example, type: A, value: 127.0.0.1}
+///   - {name: www.network.example, type: CNAME, value: network.example}
+/// faults:
+///   - {kind: status, code: 503, times: 2, method: GET, path: /domains}
+/// ```
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    #[serde(default)]
+    pub credentials: SeedCredentials,
+    #[serde(default)]
+    pub rate_limit: SeedRateLimit,
+    #[serde(default)]
+    pub pagination: PaginationStyle,
+    pub servers: Vec<SeedServer>,
+    #[serde(default)]
+    pub dns: Vec<SeedRecord>,
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+/// The credentials the simulated API accepts: the v3/v2 Bearer token and the v2 Basic key pair.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCredentials {
+    #[serde(default = "default_token")]
+    pub token: String,
+    #[serde(default = "default_key")]
+    pub key: String,
+    #[serde(default = "default_secret")]
+    pub secret: String,
+}
+
+impl Default for SeedCredentials {
+    fn default() -> Self {
+        SeedCredentials {
+            token: default_token(),
+            key: default_key(),
+            secret: default_secret(),
+        }
+    }
+}
+
+fn default_token() -> String {
+    "sandbox-token".to_owned()
+}
+fn default_key() -> String {
+    "sandbox-key".to_owned()
+}
+fn default_secret() -> String {
+    "sandbox-secret".to_owned()
+}
+
+/// A fixed-window rate limit per credential: at most `per_minute` requests in each window of
+/// `window_seconds` (the name keeps RunCloud's "per minute" wording; the window is configurable
+/// so that tests need not wait a minute).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedRateLimit {
+    #[serde(default = "default_per_minute")]
+    pub per_minute: u32,
+    #[serde(default = "default_window")]
+    pub window_seconds: u64,
+    /// Send `Retry-After` with a 429.
+    #[serde(default = "default_true")]
+    pub retry_after: bool,
+}
+
+impl Default for SeedRateLimit {
+    fn default() -> Self {
+        SeedRateLimit {
+            per_minute: default_per_minute(),
+            window_seconds: default_window(),
+            retry_after: true,
+        }
+    }
+}
+
+fn default_per_minute() -> u32 {
+    6000
+}
+fn default_window() -> u64 {
+    60
+}
+fn default_true() -> bool {
+    true
+}
+
+/// How list answers describe their paging.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaginationStyle {
+    /// `meta.pagination.{total,count,per_page,current_page,total_pages,links}`.
+    #[default]
+    Standard,
+    /// `meta.lastPage` and `meta.currentPage` only, no `pagination` object.
+    LastPage,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedServer {
+    pub id: u64,
+    pub name: String,
+    pub ip: IpAddr,
+    #[serde(default)]
+    pub apps: Vec<SeedApp>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedApp {
+    pub id: u64,
+    pub name: String,
+    #[serde(default)]
+    pub ssl: SeedSsl,
+    #[serde(default)]
+    pub domains: Vec<SeedDomain>,
+    #[serde(default)]
+    pub bulk: Option<SeedBulk>,
+}
+
+/// A domain attached to an app: a plain name (an alias, `www` false, no redirection, created
+/// `2024-01-01 00:00:00`) or the long form.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum SeedDomain {
+    Name(String),
+    Full(SeedDomainSpec),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedDomainSpec {
+    pub name: String,
+    #[serde(rename = "type", default)]
+    pub kind: DomainKind,
+    #[serde(default)]
+    pub www: bool,
+    #[serde(default)]
+    pub redirection: Redirection,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub wildcard: bool,
+}
+
+/// The `created_at` of seeded domains that do not give one.
+pub const DEFAULT_CREATED_AT: &str = "2024-01-01 00:00:00";
+
+impl SeedDomain {
+    /// The long form of this domain, with the short form's defaults filled in.
+    pub fn spec(&self) -> SeedDomainSpec {
+        match self {
+            SeedDomain::Name(name) => SeedDomainSpec {
+                name: name.clone(),
+                kind: DomainKind::Alias,
+                www: false,
+                redirection: Redirection::None,
+                created_at: None,
+                wildcard: false,
+            },
+            SeedDomain::Full(spec) => spec.clone(),
+        }
+    }
+}
+
+/// `count` generated aliases named by `template` with `{n}` replaced by 1..=count.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedBulk {
+    pub count: usize,
+    pub template: String,
+    #[serde(default)]
+    pub www: bool,
+    #[serde(default)]
+    pub redirection: Redirection,
+}
+
+impl SeedBulk {
+    /// The names this block generates, in order.
+    pub fn names(&self) -> impl Iterator<Item = String> + '_ {
+        (1..=self.count).map(|n| self.template.replace("{n}", &n.to_string()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DomainKind {
+    Primary,
+    #[default]
+    Alias,
+}
+
+impl DomainKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainKind::Primary => "primary",
+            DomainKind::Alias => "alias",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum Redirection {
+    #[default]
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "www")]
+    Www,
+    #[serde(rename = "non-www")]
+    NonWww,
+}
+
+impl Redirection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Redirection::None => "none",
+            Redirection::Www => "www",
+            Redirection::NonWww => "non-www",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Redirection> {
+        match s {
+            "none" => Some(Redirection::None),
+            "www" => Some(Redirection::Www),
+            "non-www" => Some(Redirection::NonWww),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedSsl {
+    #[serde(default)]
+    pub mode: SslMode,
+    #[serde(default)]
+    pub auto_ssl: bool,
+    /// The app's basic-mode certificate.
+    #[serde(default)]
+    pub certificate: Option<SeedCert>,
+    /// Advanced-mode certificates, one per domain: `names[0]` is the domain it belongs to.
+    #[serde(default)]
+    pub domain_certificates: Vec<SeedCert>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SslMode {
+    #[default]
+    Basic,
+    Advanced,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCert {
+    pub names: Vec<String>,
+    /// Days until it expires; negative means it expired that many days ago.
+    #[serde(default = "default_valid_days")]
+    pub valid_days: i64,
+    #[serde(default)]
+    pub staging: bool,
+}
+
+fn default_valid_days() -> i64 {
+    90
+}
+
+/// One record of the world's DNS zone.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedRecord {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: RecordType,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+pub enum RecordType {
+    #[serde(rename = "A", alias = "a")]
+    A,
+    #[serde(rename = "AAAA", alias = "aaaa")]
+    Aaaa,
+    #[serde(rename = "CNAME", alias = "cname")]
+    Cname,
+}
+
+/// A seed that cannot be read, parsed or accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("cannot read sandbox seed {file}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: invalid sandbox seed: {message}")]
+    Parse {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: invalid sandbox seed: {message}")]
+    Invalid { file: String, message: String },
+}
+
+/// How a seed given as a string (not a file) is named in errors.
+const INLINE: &str = "<seed>";
+
+impl Seed {
+    /// Parses and validates a seed given as YAML text.
+    pub fn from_yaml_str(s: &str) -> Result<Seed, SeedError> {
+        Self::parse(s, INLINE)
+    }
+
+    /// Reads, parses and validates a seed file.
+    pub fn load(path: &Path) -> Result<Seed, SeedError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        Self::parse(&text, &file)
+    }
+
+    fn parse(s: &str, file: &str) -> Result<Seed, SeedError> {
+        let seed: Seed = serde_yaml::from_str(s).map_err(|e| {
+            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            let mut message = e.to_string();
+            if let Some(cut) = message.find(" at line ") {
+                message.truncate(cut);
+            }
+            SeedError::Parse {
+                file: file.to_owned(),
+                line,
+                column,
+                message,
+            }
+        })?;
+        seed.validate().map_err(|message| SeedError::Invalid {
+            file: file.to_owned(),
+            message,
+        })?;
+        Ok(seed)
+    }
+
+    /// Checks what serde cannot: unique ids, valid and unique names, well-formed records,
+    /// certificates that belong to a domain, faults with sane parameters.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut ids = std::collections::HashSet::new();
+        for (si, server) in self.servers.iter().enumerate() {
+            if !ids.insert(server.id) {
+                return Err(format!("servers[{si}]: id {} is used twice", server.id));
+            }
+            for (ai, app) in server.apps.iter().enumerate() {
+                let at = format!("servers[{si}].apps[{ai}]");
+                if !ids.insert(app.id) {
+                    return Err(format!("{at}: id {} is used twice", app.id));
+                }
+                let mut seen = std::collections::HashSet::new();
+                let mut primaries = 0;
+                for (di, domain) in app.domains.iter().enumerate() {
+                    let spec = domain.spec();
+                    let name = spec.name.to_ascii_lowercase();
+                    if !names::is_hostname(&name) {
+                        return Err(format!(
+                            "{at}.domains[{di}]: {:?} is not a host name",
+                            spec.name
+                        ));
+                    }
+                    if !seen.insert(name) {
+                        return Err(format!("{at}.domains[{di}]: {} is listed twice", spec.name));
+                    }
+                    if let Some(created) = &spec.created_at
+                        && !super::time::is_timestamp(created)
+                    {
+                        return Err(format!(
+                            "{at}.domains[{di}]: created_at {created:?} is not \"YYYY-MM-DD HH:MM:SS\""
+                        ));
+                    }
+                    if spec.kind == DomainKind::Primary {
+                        primaries += 1;
+                    }
+                }
+                if primaries > 1 {
+                    return Err(format!("{at}: more than one primary domain"));
+                }
+                if let Some(bulk) = &app.bulk {
+                    if !bulk.template.contains("{n}") {
+                        return Err(format!("{at}.bulk: template must contain {{n}}"));
+                    }
+                    for name in bulk.names() {
+                        let name = name.to_ascii_lowercase();
+                        if !names::is_hostname(&name) {
+                            return Err(format!("{at}.bulk: {name:?} is not a host name"));
+                        }
+                        if !seen.insert(name.clone()) {
+                            return Err(format!("{at}.bulk: {name} is listed twice"));
+                        }
+                    }
+                }
+                if let Some(cert) = &app.ssl.certificate
+                    && cert.names.is_empty()
+                {
+                    return Err(format!("{at}.ssl.certificate: names is empty"));
+                }
+                for (ci, cert) in app.ssl.domain_certificates.iter().enumerate() {
+                    match cert.names.first() {
+                        Some(first) if seen.contains(&first.to_ascii_lowercase()) => {}
+                        Some(first) => {
+                            return Err(format!(
+                                "{at}.ssl.domain_certificates[{ci}]: {first} is not a domain of this app"
+                            ));
+                        }
+                        None => {
+                            return Err(format!(
+                                "{at}.ssl.domain_certificates[{ci}]: names is empty"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for (ri, record) in self.dns.iter().enumerate() {
+            let ok = match record.kind {
+                RecordType::A => record.value.parse::<std::net::Ipv4Addr>().is_ok(),
+                RecordType::Aaaa => record.value.parse::<std::net::Ipv6Addr>().is_ok(),
+                RecordType::Cname => names::is_hostname(&names::normalise(&record.value)),
+            };
+            if !ok {
+                return Err(format!(
+                    "dns[{ri}]: {:?} is not a valid {:?} value",
+                    record.value, record.kind
+                ));
+            }
+            if names::normalise(&record.name).is_empty() {
+                return Err(format!("dns[{ri}]: empty name"));
+            }
+        }
+        for (fi, fault) in self.faults.iter().enumerate() {
+            fault.validate().map_err(|e| format!("faults[{fi}]: {e}"))?;
+        }
+        if self.rate_limit.window_seconds == 0 {
+            return Err("rate_limit.window_seconds must be at least 1".to_owned());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! Credentials appear nowhere: every command, at the highest verbosity, on success and on
+//! failure, for both credential forms.
+
+use crate::support::*;
+
+fn assert_no_secret(label: &str, run: &Run) {
+    for s in [TOKEN, KEY, SECRET] {
+        assert!(
+            !run.stdout.contains(s),
+            "{label}: secret in stdout:\n{}",
+            run.stdout
+        );
+        assert!(
+            !run.stderr.contains(s),
+            "{label}: secret in stderr:\n{}",
+            run.stderr
+        );
+    }
+    // base64 of key:secret, as the Basic header carries it
+    let basic = base64_basic();
+    assert!(
+        !run.all().contains(&basic),
+        "{label}: Basic header value leaked"
+    );
+}
+
+fn base64_basic() -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let input = format!("{KEY}:{SECRET}");
+    let b = input.as_bytes();
+    let mut out = String::new();
+    for chunk in b.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_command_prints_a_credential_at_any_verbosity() {
+    let sb = Sandbox::start(&seed(
+        &[
+            "{name: main.example, type: primary}",
+            "a.example",
+            "b.example",
+        ],
+        "faults:\n  - {kind: status, code: 500, times: 1, method: GET, path: /domains}\n",
+    ));
+    let f = desired(
+        "removals: {prune: true, max: 10, max_percent: 100}\n",
+        &["main.example", "a.example", "new.example"],
+    );
+    let bad = DesiredFile::new("version: 1\ndomains:\n  - bad_name\n");
+    for auth in [Auth::V3, Auth::V2] {
+        for args in [
+            vec!["validate", "-f", f.arg()],
+            vec!["validate", "-f", bad.arg()],
+            vec!["plan", "-f", f.arg()],
+            vec![
+                "plan",
+                "-f",
+                f.arg(),
+                "--format",
+                "json",
+                "--log-format",
+                "json",
+            ],
+            vec!["apply", "-f", f.arg(), "--yes"],
+            vec!["apply", "-f", f.arg()],
+            vec!["schema"],
+            vec!["schema", "plan"],
+            vec!["--help"],
+        ] {
+            let mut args = args.clone();
+            args.push("-vvv");
+            let auth_copy = match auth {
+                Auth::V3 => Auth::V3,
+                _ => Auth::V2,
+            };
+            let run = rcd(Some(&sb), auth_copy, &args);
+            assert_no_secret(&args.join(" "), &run);
+        }
+    }
+    // Refused credentials too: the token that was sent must not be echoed.
+    let run = rcd(
+        Some(&sb),
+        Auth::Token("wrong-SECRET-token-value-42"),
+        &["plan", "-f", f.arg(), "-vvv"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        !run.all().contains("wrong-SECRET-token-value-42"),
+        "{}",
+        run.all()
+    );
+    // The demo at the highest verbosity.
+    let run = rcd(
+        None,
+        Auth::None,
+        &[
+            "demo",
+            "-vvv",
+            "--dir",
+            repo_path("examples").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        !run.all().contains("sandbox-token"),
+        "the demo's token leaked"
+    );
+}
+
+#[test]
+fn the_debug_logs_do_show_requests() {
+    // Guards the test above against passing because nothing was logged at all.
+    let sb = Sandbox::start(&seed(&["{name: main.example, type: primary}"], ""));
+    let f = desired("", &["main.example"]);
+    let run = rcd(Some(&sb), Auth::V3, &["plan", "-f", f.arg(), "-vvv"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stderr.contains("/servers/1/webapps/2/domains"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,169 @@
+//! Shared test helpers: a sandbox served from a background runtime, and the binary.
+
+#![allow(dead_code)]
+
+use rcdomains::sandbox::{self, RequestRecord, SandboxHandle, Seed};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const TOKEN: &str = "tok-3f9c-SECRET-token-value";
+pub const KEY: &str = "key-71aa-SECRET-key-value";
+pub const SECRET: &str = "sec-9d02-SECRET-secret-value";
+
+/// A sandbox on 127.0.0.1:0, served by its own runtime for as long as this value lives.
+pub struct Sandbox {
+    pub handle: SandboxHandle,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Sandbox {
+    pub fn start(seed_yaml: &str) -> Sandbox {
+        let seed = Seed::from_yaml_str(seed_yaml).expect("test seed");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let handle = rt
+            .block_on(sandbox::start(seed, "127.0.0.1:0".parse().unwrap()))
+            .expect("sandbox starts");
+        Sandbox { handle, _rt: rt }
+    }
+
+    pub fn writes(&self) -> Vec<RequestRecord> {
+        self.handle.write_requests()
+    }
+
+    pub fn domain_names(&self, server: u64, app: u64) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .handle
+            .world()
+            .domains(server, app)
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// The credentials block every test seed uses.
+pub fn credentials_yaml() -> String {
+    format!("credentials: {{token: {TOKEN}, key: {KEY}, secret: {SECRET}}}\n")
+}
+
+/// A seed with one server (1, 203.0.113.10) and one app (2) holding `domains` (seed YAML list
+/// items, already indented by 10 spaces).
+pub fn seed(domains: &[&str], extra: &str) -> String {
+    let mut s = credentials_yaml();
+    s.push_str(extra);
+    s.push_str("servers:\n  - id: 1\n    name: web-1\n    ip: 203.0.113.10\n    apps:\n      - id: 2\n        name: app\n        domains:\n");
+    for d in domains {
+        s.push_str(&format!("          - {d}\n"));
+    }
+    s
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+pub enum Auth {
+    V3,
+    V2,
+    Token(&'static str),
+    None,
+}
+
+/// Runs the binary with a clean RunCloud environment.
+pub fn rcd(sb: Option<&Sandbox>, auth: Auth, args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcdomains"));
+    for var in [
+        "RUNCLOUD_API_TOKEN",
+        "RUNCLOUD_API_KEY",
+        "RUNCLOUD_API_SECRET",
+        "RUNCLOUD_API_URL",
+        "RUNCLOUD_SERVER_ID",
+        "RUNCLOUD_APP_ID",
+        "WU_RUNCLOUD_API_TOKEN",
+        "WU_RUNCLOUD_API_KEY",
+        "WU_RUNCLOUD_API_SECRET",
+        "WU_RUNCLOUD_SERVER_ID",
+        "WU_RUNCLOUD_APP_ID",
+        "RCDOMAINS_RATE_LIMIT",
+        "NO_COLOR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("RCDOMAINS_RATE_LIMIT", "100000");
+    match auth {
+        Auth::V3 => {
+            cmd.env("RUNCLOUD_API_TOKEN", TOKEN);
+        }
+        Auth::V2 => {
+            cmd.env("RUNCLOUD_API_KEY", KEY)
+                .env("RUNCLOUD_API_SECRET", SECRET);
+        }
+        Auth::Token(t) => {
+            cmd.env("RUNCLOUD_API_TOKEN", t);
+        }
+        Auth::None => {}
+    }
+    if let Some(sb) = sb {
+        let url = match auth {
+            Auth::V2 => sb.handle.api_url_v2(),
+            _ => sb.handle.api_url_v3(),
+        };
+        cmd.env("RUNCLOUD_API_URL", url);
+    }
+    cmd.args(args);
+    cmd.stdin(std::process::Stdio::null());
+    let out = cmd.output().expect("run rcdomains");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A desired file in a fresh temporary directory.
+pub struct DesiredFile {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+impl DesiredFile {
+    pub fn new(text: &str) -> DesiredFile {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("domains.yaml");
+        std::fs::write(&path, text).unwrap();
+        DesiredFile { dir, path }
+    }
+
+    pub fn arg(&self) -> &str {
+        self.path.to_str().unwrap()
+    }
+}
+
+/// A desired file for server 1 app 2 with `removals` settings and `domains` entries.
+pub fn desired(removals: &str, domains: &[&str]) -> DesiredFile {
+    let mut s = String::from("version: 1\ntarget: {server: 1, app: 2}\n");
+    s.push_str(removals);
+    s.push_str("domains:\n");
+    for d in domains {
+        s.push_str(&format!("  - {d}\n"));
+    }
+    DesiredFile::new(&s)
+}
+
+pub fn repo_path(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
