@@ -4,10 +4,12 @@
 //! the per-action outcome. It makes no decisions: what to do and whether is the planner's; here
 //! only the API's answer decides `ok` or `failed`. Prints nothing.
 
+use crate::checks::cert_names;
 use crate::model::DomainName;
-use crate::plan::{Action, ActionKind, Plan};
+use crate::plan::{Action, ActionKind, Plan, SslOrder};
 use crate::runcloud::{AddOutcome, ApiError, Client, DeleteOutcome};
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -75,7 +77,137 @@ pub async fn execute(plan: &Plan, client: &Client, parallelism: usize) -> Report
         info!(phase, actions = actions.len(), "apply phase");
         outcomes.extend(run_phase(plan, client, actions, parallelism).await);
     }
+    let ssl: Vec<&Action> = plan.actions.iter().filter(|a| a.phase() == 2).collect();
+    if !ssl.is_empty() {
+        let domain_phase_failed = outcomes
+            .iter()
+            .any(|o| matches!(o.status, Status::Failed { .. }));
+        outcomes.extend(run_ssl(plan, client, &ssl, domain_phase_failed).await);
+    }
     Report { outcomes }
+}
+
+/// The SSL phase. Re-checks its preconditions first: every domain change succeeded, and the
+/// names attached now are the ones the plan saw ready — a certificate order covers what is
+/// attached at that moment, so an order is never placed for a name the plan did not check.
+async fn run_ssl(
+    plan: &Plan,
+    client: &Client,
+    actions: &[&Action],
+    domain_phase_failed: bool,
+) -> Vec<Outcome> {
+    let skip_all = |why: String| -> Vec<Outcome> {
+        actions
+            .iter()
+            .map(|a| Outcome {
+                kind: ActionKind::Ssl,
+                name: a.name().clone(),
+                status: Status::Skipped { why: why.clone() },
+            })
+            .collect()
+    };
+    if domain_phase_failed {
+        return skip_all("a domain change failed, so the certificate would not cover the planned names; re-run apply".into());
+    }
+    let attached = match client.list_domains(plan.server_id, plan.app_id).await {
+        Ok(list) => list,
+        Err(e) => {
+            return skip_all(format!(
+                "cannot re-read the domain list before ordering: {e}"
+            ));
+        }
+    };
+    let attached_names: BTreeSet<DomainName> = attached.iter().flat_map(cert_names).collect();
+    let mut out = Vec::new();
+    for action in actions {
+        let Action::Ssl {
+            name,
+            order,
+            covers,
+        } = action
+        else {
+            continue;
+        };
+        let status = match order {
+            SslOrder::BasicInstall | SslOrder::BasicRedeploy { .. } => {
+                let planned: BTreeSet<DomainName> = covers.iter().cloned().collect();
+                if planned != attached_names {
+                    let extra: Vec<&str> = attached_names
+                        .difference(&planned)
+                        .map(DomainName::as_str)
+                        .take(5)
+                        .collect();
+                    let missing: Vec<&str> = planned
+                        .difference(&attached_names)
+                        .map(DomainName::as_str)
+                        .take(5)
+                        .collect();
+                    Status::Skipped {
+                        why: format!(
+                            "the attached names changed since the plan (new: [{}], gone: [{}]); run plan again",
+                            extra.join(", "),
+                            missing.join(", ")
+                        ),
+                    }
+                } else {
+                    let result = match order {
+                        SslOrder::BasicRedeploy { certificate_id } => {
+                            client
+                                .redeploy_basic_ssl(plan.server_id, plan.app_id, *certificate_id)
+                                .await
+                        }
+                        _ => {
+                            client
+                                .install_basic_ssl(plan.server_id, plan.app_id, plan.ssl_staging)
+                                .await
+                        }
+                    };
+                    match result {
+                        Ok(()) => ok(format!(
+                            "certificate ordered for {} names ({})",
+                            covers.len(),
+                            name
+                        )),
+                        Err(e) => failed(e),
+                    }
+                }
+            }
+            SslOrder::AdvancedInstall { domain_id } => {
+                let current = attached.iter().find(|d| &d.name == name);
+                match (current, domain_id) {
+                    (None, _) => Status::Skipped {
+                        why: format!("{name} is not attached any more"),
+                    },
+                    (Some(d), _) if cert_names(d) != *covers => Status::Skipped {
+                        why: format!("{name}'s www setting changed since the plan; run plan again"),
+                    },
+                    (Some(d), Some(id)) if d.id != *id => Status::Skipped {
+                        why: format!("{name} was re-attached since the plan; run plan again"),
+                    },
+                    (Some(d), _) => match client
+                        .install_advanced_ssl(plan.server_id, plan.app_id, d.id, plan.ssl_staging)
+                        .await
+                    {
+                        Ok(()) => ok(format!(
+                            "certificate ordered for {}",
+                            covers
+                                .iter()
+                                .map(DomainName::as_str)
+                                .collect::<Vec<_>>()
+                                .join(" and ")
+                        )),
+                        Err(e) => failed(e),
+                    },
+                }
+            }
+        };
+        out.push(Outcome {
+            kind: ActionKind::Ssl,
+            name: name.clone(),
+            status,
+        });
+    }
+    out
 }
 
 async fn run_phase(
@@ -139,6 +271,9 @@ async fn run_one(client: &Client, server: u64, app: u64, action: &Action) -> Out
                 Err(e) => failed(e),
             }
         }
+        Action::Ssl { .. } => Status::Skipped {
+            why: "SSL runs in its own phase".into(),
+        },
     };
     Outcome {
         kind: action.kind(),

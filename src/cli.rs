@@ -48,9 +48,18 @@ pub struct Global {
     /// DNS resolver to ask instead of the system's (repeatable), e.g. 127.0.0.1:5353.
     #[arg(long = "resolver", global = true, value_name = "IP:PORT")]
     pub resolvers: Vec<SocketAddr>,
-    /// Do not check DNS: additions are not held back for DNS readiness.
+    /// Do not check DNS (nor certificates): additions are not held back, and no certificate is ordered.
     #[arg(long, global = true)]
     pub skip_dns: bool,
+    /// DNS look-ups (and TLS handshakes) in flight at once.
+    #[arg(long, global = true, default_value_t = 64, value_name = "N")]
+    pub dns_concurrency: usize,
+    /// Seconds to wait for each DNS query (a name that times out is not ready).
+    #[arg(long, global = true, default_value_t = 3, value_name = "SECS")]
+    pub dns_timeout: u64,
+    /// Port of the server's TLS endpoint to read certificates from.
+    #[arg(long, global = true, default_value_t = 443, value_name = "PORT")]
+    pub tls_port: u16,
     /// Seconds to wait for each API request.
     #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
     pub timeout: u64,

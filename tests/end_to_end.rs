@@ -344,11 +344,33 @@ fn demo_runs_plan_apply_plan() {
         &["demo", "--dir", repo_path("examples").to_str().unwrap()],
     );
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains("== 1. rcdomains plan"));
-    assert!(run.stdout.contains("== 3. rcdomains plan (again)"));
+    let first = run.stdout.split("== 2.").next().unwrap();
+    assert!(first.contains("== 1. rcdomains plan"));
+    assert!(first.contains("1 SSL"), "{first}");
+    // One name deferred because its DNS points elsewhere, one because it is not in DNS yet.
+    assert!(
+        first.contains("… add xn--bcher-kva.example: DNS is not ready (mismatch)"),
+        "{first}"
+    );
+    assert!(
+        first.contains("… add late.example.com: DNS is not ready (nxdomain)"),
+        "{first}"
+    );
     let third = run.stdout.split("== 3.").nth(1).unwrap();
     assert!(
-        third.contains("0 to add, 0 to update, 0 to remove"),
+        third.contains("the customer points late.example.com at the server"),
         "{third}"
     );
+    assert!(third.contains("+ late.example.com"), "{third}");
+    assert!(third.contains("certificate ordered"), "{third}");
+    let last = run
+        .stdout
+        .split("== 4. rcdomains plan (again)")
+        .nth(1)
+        .unwrap();
+    assert!(
+        last.contains("0 to add, 0 to update, 0 to remove, 0 SSL, 1 deferred"),
+        "{last}"
+    );
+    assert!(last.contains("No changes"));
 }

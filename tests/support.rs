@@ -125,6 +125,11 @@ pub fn rcd(sb: Option<&Sandbox>, auth: Auth, args: &[&str]) -> Run {
         cmd.env("RUNCLOUD_API_URL", url);
     }
     cmd.args(args);
+    // The API tests run without DNS checks; `checks_args` opts a run into the sandbox's DNS
+    // and TLS (never the system resolvers).
+    if sb.is_some() && !args.contains(&"--resolver") && !args.contains(&"--skip-dns") {
+        cmd.arg("--skip-dns");
+    }
     cmd.stdin(std::process::Stdio::null());
     let out = cmd.output().expect("run rcdomains");
     Run {
@@ -132,6 +137,18 @@ pub fn rcd(sb: Option<&Sandbox>, auth: Auth, args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Flags pointing the DNS and TLS checks at the sandbox's own servers.
+pub fn checks_args(sb: &Sandbox) -> Vec<String> {
+    vec![
+        "--resolver".into(),
+        sb.handle.dns_addr().to_string(),
+        "--tls-port".into(),
+        sb.handle.tls_addr().port().to_string(),
+        "--dns-timeout".into(),
+        "1".into(),
+    ]
 }
 
 /// A desired file in a fresh temporary directory.

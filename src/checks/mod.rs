@@ -1,20 +1,43 @@
-//! What the world says about each name beyond RunCloud: DNS readiness and TLS coverage.
-//!
-//! Owns DNS look-ups and TLS handshakes (the only module that makes them) and the `Checks`
-//! value the planner reads. The planner never resolves anything itself; it reads `Checks`.
+//! Pre-flight checks against the outside world: DNS readiness (`dns`) and certificate
+//! coverage over TLS (`tls`). The only module that speaks DNS or opens TLS connections; it
+//! reports findings (`Checks`) and must not plan, print, or talk to RunCloud.
 
 pub mod dns;
+pub mod tls;
 
-use crate::model::DomainName;
-use dns::DnsFinding;
-use std::collections::BTreeMap;
+#[cfg(test)]
+mod tests;
+
+use crate::desired::Desired;
+use crate::model::{DomainName, LiveDomain, LiveState};
+use dns::{AcceptSet, DnsError, DnsFinding, HickoryResolver};
+use futures_util::StreamExt;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// What the certificate the server presents says about one name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Coverage {
+    /// A SAN (or a matching wildcard) names it and now is inside the validity window.
+    Covered { days_left: i64 },
+    /// The presented certificate does not name it, or is expired or not yet valid.
+    NotCovered { why: String },
+    /// No certificate could be read (the server refused or could not be reached): the planner
+    /// treats it as "the set of names changed or not", never as a reason to order.
+    Unknown { why: String },
+}
 
 /// Findings for the names of one run, as the planner sees them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Checks {
-    /// False when DNS was not checked (`--skip-dns`): the readiness gate is off.
+    /// False when DNS was not checked (`--skip-dns`): the readiness gate is off and no
+    /// certificate is ordered.
     pub dns_checked: bool,
     pub dns: BTreeMap<DomainName, DnsFinding>,
+    pub tls: BTreeMap<DomainName, Coverage>,
 }
 
 impl Checks {
@@ -27,4 +50,109 @@ impl Checks {
     pub fn dns_finding(&self, name: &DomainName) -> Option<&DnsFinding> {
         self.dns.get(name)
     }
+
+    /// Ready only with a `ready` finding: a name that was not looked up is not ready.
+    pub fn is_ready(&self, name: &DomainName) -> bool {
+        self.dns.get(name).is_some_and(DnsFinding::is_ready)
+    }
+}
+
+/// How the checks are run.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Resolvers to ask; empty: the system's.
+    pub resolvers: Vec<SocketAddr>,
+    pub dns_timeout: Duration,
+    /// Look-ups (and handshakes) in flight at once.
+    pub concurrency: usize,
+    pub tls_port: u16,
+    pub tls_timeout: Duration,
+}
+
+/// The names a certificate for this domain covers: it, and its `www.` twin when www is on.
+pub fn cert_names(d: &LiveDomain) -> Vec<DomainName> {
+    let mut v = vec![d.name.clone()];
+    if d.settings.www {
+        v.push(d.name.www_twin());
+    }
+    v
+}
+
+/// Looks up every name a certificate would cover (desired and attached names, with their
+/// `www.` twins), then reads the certificate the server presents for each attached name whose
+/// DNS is ready.
+pub async fn run(
+    desired: &Desired,
+    live: &LiveState,
+    opts: &CheckOptions,
+) -> Result<Checks, DnsError> {
+    let mut names: BTreeSet<DomainName> = BTreeSet::new();
+    for d in &desired.domains {
+        names.insert(d.name.clone());
+        if d.settings.www {
+            names.insert(d.name.www_twin());
+        }
+    }
+    let mut attached: BTreeSet<DomainName> = BTreeSet::new();
+    for d in &live.domains {
+        attached.extend(cert_names(d));
+    }
+    names.extend(attached.iter().cloned());
+
+    let resolver = HickoryResolver::new(&opts.resolvers, opts.dns_timeout)?;
+    let accept = AcceptSet::new(&[live.server_ip], &desired.dns.also_accept)?;
+    let list: Vec<String> = names.iter().map(|n| n.as_str().to_string()).collect();
+    tracing::info!(
+        names = list.len(),
+        concurrency = opts.concurrency,
+        "checking DNS"
+    );
+    let found = dns::check_names(&resolver, &list, &accept, opts.concurrency).await;
+    let dns: BTreeMap<DomainName, DnsFinding> = found
+        .into_iter()
+        .map(|(n, f)| (DomainName::from_live(&n), f))
+        .collect();
+
+    let probe_names: Vec<DomainName> = attached
+        .into_iter()
+        .filter(|n| dns.get(n).is_some_and(DnsFinding::is_ready))
+        .collect();
+    tracing::info!(
+        names = probe_names.len(),
+        port = opts.tls_port,
+        "reading presented certificates"
+    );
+    let now = jiff::Timestamp::now().as_second();
+    let ip = live.server_ip;
+    let tls: BTreeMap<DomainName, Coverage> = futures_util::stream::iter(probe_names)
+        .map(|name| async move {
+            let coverage =
+                match tls::probe(ip, opts.tls_port, name.as_str(), opts.tls_timeout).await {
+                    Ok(cert) if tls::covers(&cert, name.as_str(), now) => Coverage::Covered {
+                        days_left: tls::days_left(&cert, now),
+                    },
+                    Ok(cert) if cert.not_after <= now => Coverage::NotCovered {
+                        why: format!(
+                            "the certificate expired {} days ago",
+                            -tls::days_left(&cert, now)
+                        ),
+                    },
+                    Ok(cert) if cert.not_before > now => Coverage::NotCovered {
+                        why: "the certificate is not valid yet".into(),
+                    },
+                    Ok(_) => Coverage::NotCovered {
+                        why: "the presented certificate does not name it".into(),
+                    },
+                    Err(e) => Coverage::Unknown { why: e.to_string() },
+                };
+            (name, coverage)
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    Ok(Checks {
+        dns_checked: true,
+        dns,
+        tls,
+    })
 }

@@ -12,7 +12,7 @@ use crate::output::Output;
 use crate::plan::PlanOptions;
 use crate::runcloud::Credentials;
 use crate::runcloud::credentials::Resolved;
-use crate::sandbox::{self, Seed};
+use crate::sandbox::{self, RecordType, Seed};
 use crate::secret::Secret;
 use anyhow::{Context, bail};
 
@@ -30,18 +30,26 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
             Seed::from_yaml_str(EMBEDDED_SEED).context("the built-in sandbox seed")?,
         )
     };
+    if seed.servers.iter().any(|s| !s.ip.is_loopback()) {
+        bail!(
+            "the demo's seed must give its servers a loopback ip (127.0.0.1): the demo reads certificates from the server's ip"
+        );
+    }
     let token = seed.credentials.token.clone();
     let handle = sandbox::start(seed, "127.0.0.1:0".parse()?)
         .await
         .context("cannot start the sandbox")?;
     out.note(&format!(
-        "Sandbox RunCloud listening at {} (simulated; nothing leaves this machine)",
-        handle.api_url_v3()
+        "Sandbox listening on loopback (simulated; nothing leaves this machine): API {}, DNS {}, TLS {}",
+        handle.api_url_v3(),
+        handle.dns_addr(),
+        handle.tls_addr()
     ));
 
     let mut g = g.clone();
     g.api_url = Some(handle.api_url_v3());
-    g.skip_dns = true;
+    g.resolvers = vec![handle.dns_addr()];
+    g.tls_port = handle.tls_addr().port();
     g.rate_limit = g.rate_limit.max(6000);
     let resolved = Resolved {
         credentials: Credentials::Token(Secret::new(token)),
@@ -50,31 +58,62 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
         app: None,
     };
     let session = Session::new(&g, &desired, resolved)?;
-
-    out.print(
-        &out.style
-            .bold(&format!("\n== 1. rcdomains plan -f {}", desired.source)),
-    );
-    let first = compute(&g, &desired, &session, PlanOptions::default()).await?;
-    out.print(&render_plan(&g, out, &first.plan));
-
-    out.print(&out.style.bold("\n== 2. rcdomains apply --yes"));
-    let args = ApplyArgs {
+    let apply_args = ApplyArgs {
         plan: PlanArgs::default(),
         yes: true,
         parallelism: 4,
     };
-    let applied = execute(&g, args, out, &desired, &session).await?;
+    let step = |n: u8, what: &str| out.print(&out.style.bold(&format!("\n== {n}. {what}")));
+
+    step(1, &format!("rcdomains plan -f {}", desired.source));
+    let first = compute(&g, &desired, &session, PlanOptions::default()).await?;
+    out.print(&render_plan(&g, out, &first.plan));
+
+    step(2, "rcdomains apply --yes");
+    let applied = execute(&g, apply_args, out, &desired, &session).await?;
     if applied != Exit::Success {
         bail!("the demo's apply did not succeed (exit {})", applied.code());
     }
 
-    out.print(&out.style.bold("\n== 3. rcdomains plan (again)"));
-    let second = compute(&g, &desired, &session, PlanOptions::default()).await?;
-    out.print(&render_plan(&g, out, &second.plan));
+    // A customer points a deferred name at the server; the next run attaches it.
+    let pointed =
+        first.plan.deferred.iter().find(|d| {
+            d.kind == crate::plan::ActionKind::Add && d.name.as_str().starts_with("late.")
+        });
+    if let Some(d) = pointed {
+        step(
+            3,
+            &format!(
+                "the customer points {} at the server; rcdomains apply --yes",
+                d.name
+            ),
+        );
+        let world = handle.world();
+        world
+            .set_record(d.name.as_str(), RecordType::A, &handle.ip().to_string())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        world
+            .set_record(
+                d.name.www_twin().as_str(),
+                RecordType::Cname,
+                d.name.as_str(),
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let applied = execute(&g, apply_args, out, &desired, &session).await?;
+        if applied != Exit::Success {
+            bail!(
+                "the demo's second apply did not succeed (exit {})",
+                applied.code()
+            );
+        }
+    }
+
+    step(4, "rcdomains plan (again)");
+    let last = compute(&g, &desired, &session, PlanOptions::default()).await?;
+    out.print(&render_plan(&g, out, &last.plan));
     handle.shutdown();
-    if second.plan.has_changes() {
-        bail!("the second plan still has changes: the sandbox and the planner disagree");
+    if last.plan.has_changes() {
+        bail!("the last plan still has changes: the sandbox and the planner disagree");
     }
     out.note(&format!(
         "Demo done: {} API requests to the sandbox.",

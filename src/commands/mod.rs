@@ -12,7 +12,7 @@ mod validate;
 
 pub use schema::schema_json;
 
-use crate::checks::Checks;
+use crate::checks::{self, CheckOptions, Checks};
 use crate::cli::{Cli, Command, Format, Global};
 use crate::desired::Desired;
 use crate::exit::Exit;
@@ -128,8 +128,16 @@ pub async fn compute(
     let checks = if g.skip_dns {
         Checks::skipped()
     } else {
-        tracing::warn!("DNS checks are not available in this build; planning as with --skip-dns");
-        Checks::skipped()
+        let opts = CheckOptions {
+            resolvers: g.resolvers.clone(),
+            dns_timeout: Duration::from_secs(g.dns_timeout.max(1)),
+            concurrency: g.dns_concurrency.max(1),
+            tls_port: g.tls_port,
+            tls_timeout: Duration::from_secs(g.dns_timeout.max(1) * 2),
+        };
+        checks::run(desired, &live, &opts).await.context(
+            "cannot check DNS (use --resolver IP:PORT, or --skip-dns to plan without DNS checks)",
+        )?
     };
     let now = jiff::Timestamp::now().as_second();
     let plan = crate::plan::plan(desired, &live, &checks, now, options);

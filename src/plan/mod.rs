@@ -4,7 +4,8 @@
 //! (removal caps, an empty desired set). Pure and synchronous: no I/O, no randomness, the clock
 //! only as the `now` it is given. `apply` carries a plan out and makes no choices of its own.
 
-use crate::checks::Checks;
+use crate::checks::dns::DnsFinding;
+use crate::checks::{Checks, Coverage, cert_names};
 use crate::desired::Desired;
 use crate::desired::raw::SslMode;
 use crate::model::{ApiVersion, DomainKind, DomainName, DomainSettings, LiveDomain, LiveState};
@@ -26,6 +27,7 @@ pub struct PlanOptions {
 pub struct Plan {
     pub server_id: u64,
     pub app_id: u64,
+    pub server_ip: std::net::IpAddr,
     pub api: ApiVersion,
     pub dns_checked: bool,
     /// Ordered by phase (removals, then additions and updates, then SSL), then by name.
@@ -38,6 +40,16 @@ pub struct Plan {
     /// The domain list before and after this plan, sorted by name.
     pub live_list: Vec<ListedDomain>,
     pub planned_list: Vec<ListedDomain>,
+    /// The SSL mode planned with (`auto` resolved), and why no SSL was planned, if so.
+    pub ssl_mode: SslMode,
+    /// Orders ask Let's Encrypt's staging environment (`ssl.environment: staging`).
+    pub ssl_staging: bool,
+    pub ssl_note: Option<String>,
+    /// The DNS finding of every name this plan concerns (desired and planned names, with
+    /// their `www.` twins); empty when DNS was not checked.
+    pub dns: BTreeMap<DomainName, DnsFinding>,
+    /// What the server's certificate says about each attached, DNS-ready name.
+    pub tls: BTreeMap<DomainName, Coverage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,14 +72,38 @@ pub enum Action {
         from: DomainSettings,
         to: DomainSettings,
     },
+    /// A certificate order, after the domain changes. `name` is the domain it is for (basic
+    /// mode: the app's primary domain, or the first name); `covers` every name it must cover,
+    /// each of them DNS-ready when planned.
+    Ssl {
+        name: DomainName,
+        order: SslOrder,
+        covers: Vec<DomainName>,
+    },
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "order", rename_all = "kebab-case")]
+pub enum SslOrder {
+    /// Basic mode, no certificate yet: `POST …/webapps/{w}/ssl`.
+    BasicInstall,
+    /// Basic mode: `PUT …/webapps/{w}/ssl/{certificate_id}` (Let's Encrypt redeploy).
+    BasicRedeploy { certificate_id: u64 },
+    /// Advanced mode: `POST …/domains/{d}/ssl` for this domain; `domain_id` is `None` for a
+    /// domain this run adds (apply reads its id after adding it).
+    AdvancedInstall { domain_id: Option<u64> },
+}
+
+/// Let's Encrypt's limit of names on one certificate.
+pub const CERTIFICATE_NAME_LIMIT: usize = 100;
 
 impl Action {
     pub fn name(&self) -> &DomainName {
         match self {
             Action::Remove { name, .. }
             | Action::Add { name, .. }
-            | Action::Update { name, .. } => name,
+            | Action::Update { name, .. }
+            | Action::Ssl { name, .. } => name,
         }
     }
 
@@ -76,6 +112,7 @@ impl Action {
             Action::Remove { .. } => ActionKind::Remove,
             Action::Add { .. } => ActionKind::Add,
             Action::Update { .. } => ActionKind::Update,
+            Action::Ssl { .. } => ActionKind::Ssl,
         }
     }
 
@@ -84,6 +121,7 @@ impl Action {
         match self {
             Action::Remove { .. } => 0,
             Action::Add { .. } | Action::Update { .. } => 1,
+            Action::Ssl { .. } => 2,
         }
     }
 }
@@ -137,6 +175,16 @@ pub enum DeferReason {
     },
     /// RunCloud created it less than `removals.grace` ago.
     WithinGrace { age_secs: i64, grace_secs: u64 },
+    /// A certificate order held back: these names it must cover are not DNS-ready.
+    SslNamesNotReady {
+        names: Vec<DomainName>,
+        total: usize,
+    },
+    /// More names than Let's Encrypt puts on one certificate.
+    OverCertificateLimit { names: usize },
+    /// AutoSSL manages the certificates: no order is placed; reported because a name is not
+    /// covered.
+    AutoSsl { not_covered: Vec<DomainName> },
 }
 
 impl fmt::Display for DeferReason {
@@ -161,6 +209,31 @@ impl fmt::Display for DeferReason {
                 human_secs(*age_secs as u64),
                 human_secs(*grace_secs)
             ),
+            DeferReason::SslNamesNotReady { names, total } => {
+                let shown: Vec<&str> = names.iter().take(5).map(DomainName::as_str).collect();
+                let more = if *total > shown.len() {
+                    format!(" and {} more", total - shown.len())
+                } else {
+                    String::new()
+                };
+                write!(
+                    f,
+                    "DNS is not ready for {}{more}; ordered once every name it covers points at the server",
+                    shown.join(", ")
+                )
+            }
+            DeferReason::OverCertificateLimit { names } => write!(
+                f,
+                "{names} names exceed Let's Encrypt's {CERTIFICATE_NAME_LIMIT} per certificate; switch the app to advanced SSL (a certificate per domain)"
+            ),
+            DeferReason::AutoSsl { not_covered } => {
+                let shown: Vec<&str> = not_covered.iter().take(5).map(DomainName::as_str).collect();
+                write!(
+                    f,
+                    "AutoSSL is on, so no order is placed; not covered now: {}",
+                    shown.join(", ")
+                )
+            }
         }
     }
 }
@@ -304,6 +377,7 @@ pub fn plan(
     let tombstoned: BTreeSet<&DomainName> = desired.tombstones.iter().collect();
     let mode = effective_ssl_mode(desired.ssl_mode, live);
     let dns_gate = checks.dns_checked && desired.dns.require && mode == SslMode::Basic;
+    let ssl_gate = desired.dns.require;
 
     let mut removes = Vec::new();
     let mut changes = Vec::new();
@@ -418,11 +492,35 @@ pub fn plan(
 
     let mut actions = removes;
     actions.extend(changes);
+    let projected = project(&live.domains, &actions);
+    let (ssl_actions, ssl_deferred, ssl_note) = plan_ssl(live, checks, mode, ssl_gate, &projected);
+    actions.extend(ssl_actions);
+    deferred.extend(ssl_deferred);
+    let mut relevant: BTreeSet<DomainName> = projected.iter().flat_map(cert_names).collect();
+    for d in &desired.domains {
+        relevant.insert(d.name.clone());
+        if d.settings.www {
+            relevant.insert(d.name.www_twin());
+        }
+    }
+    let dns = checks
+        .dns
+        .iter()
+        .filter(|(n, _)| relevant.contains(*n))
+        .map(|(n, f)| (n.clone(), f.clone()))
+        .collect();
+    let tls = checks
+        .tls
+        .iter()
+        .filter(|(n, _)| relevant.contains(*n))
+        .map(|(n, c)| (n.clone(), c.clone()))
+        .collect();
     let live_list = listed(&live.domains);
-    let planned_list = listed(&project(&live.domains, &actions));
+    let planned_list = listed(&projected);
     Plan {
         server_id: live.server_id,
         app_id: live.app_id,
+        server_ip: live.server_ip,
         api: live.api,
         dns_checked: checks.dns_checked,
         actions,
@@ -431,7 +529,170 @@ pub fn plan(
         refusal,
         live_list,
         planned_list,
+        ssl_mode: mode,
+        ssl_staging: desired.ssl_environment == crate::desired::raw::SslEnvironment::Staging,
+        ssl_note,
+        dns,
+        tls,
     }
+}
+
+type SslPlan = (Vec<Action>, Vec<Deferred>, Option<String>);
+
+/// Certificate orders after the domain changes, per mode. Never orders a certificate covering
+/// a name that is not DNS-ready (while `dns.require` is on), and never only because the TLS
+/// probe failed (`Coverage::Unknown` counts as neither covered nor not covered).
+fn plan_ssl(
+    live: &LiveState,
+    checks: &Checks,
+    mode: SslMode,
+    require_dns: bool,
+    projected: &[LiveDomain],
+) -> SslPlan {
+    if mode == SslMode::Off {
+        return (
+            vec![],
+            vec![],
+            Some("ssl.mode is off: no SSL actions".into()),
+        );
+    }
+    if !checks.dns_checked {
+        return (vec![], vec![], Some("DNS was not checked (--skip-dns): no certificate is ordered without knowing that DNS points at the server".into()));
+    }
+    let not_covered =
+        |n: &DomainName| matches!(checks.tls.get(n), Some(Coverage::NotCovered { .. }));
+    let unready = |names: &[DomainName]| -> Vec<DomainName> {
+        if require_dns {
+            names
+                .iter()
+                .filter(|n| !checks.is_ready(n))
+                .cloned()
+                .collect()
+        } else {
+            vec![]
+        }
+    };
+    let live_by_id: BTreeMap<u64, &LiveDomain> = live.domains.iter().map(|d| (d.id, d)).collect();
+    let mut actions = Vec::new();
+    let mut deferred = Vec::new();
+    match mode {
+        SslMode::Advanced => {
+            for d in projected {
+                let names = cert_names(d);
+                let before = live_by_id
+                    .get(&d.id)
+                    .filter(|l| l.name == d.name)
+                    .map(|l| cert_names(l));
+                let changed = before.as_ref() != Some(&names);
+                let uncovered: Vec<DomainName> =
+                    names.iter().filter(|n| not_covered(n)).cloned().collect();
+                if !changed && uncovered.is_empty() {
+                    continue;
+                }
+                if live.ssl.auto_ssl {
+                    if !uncovered.is_empty() {
+                        deferred.push(Deferred {
+                            kind: ActionKind::Ssl,
+                            name: d.name.clone(),
+                            reason: DeferReason::AutoSsl {
+                                not_covered: uncovered,
+                            },
+                        });
+                    }
+                    continue;
+                }
+                let missing = unready(&names);
+                if !missing.is_empty() {
+                    let total = missing.len();
+                    deferred.push(Deferred {
+                        kind: ActionKind::Ssl,
+                        name: d.name.clone(),
+                        reason: DeferReason::SslNamesNotReady {
+                            names: missing,
+                            total,
+                        },
+                    });
+                    continue;
+                }
+                let domain_id = live_by_id
+                    .get(&d.id)
+                    .filter(|l| l.name == d.name)
+                    .map(|l| l.id);
+                actions.push(Action::Ssl {
+                    name: d.name.clone(),
+                    order: SslOrder::AdvancedInstall { domain_id },
+                    covers: names,
+                });
+            }
+        }
+        _ => {
+            let before: BTreeSet<DomainName> = live.domains.iter().flat_map(cert_names).collect();
+            let after: BTreeSet<DomainName> = projected.iter().flat_map(cert_names).collect();
+            if after.is_empty() {
+                return (vec![], vec![], None);
+            }
+            let uncovered: Vec<DomainName> =
+                after.iter().filter(|n| not_covered(n)).cloned().collect();
+            let no_certificate = live.ssl.certificate.is_none();
+            if before == after && uncovered.is_empty() && !no_certificate {
+                return (vec![], vec![], None);
+            }
+            let anchor = projected
+                .iter()
+                .find(|d| d.kind == DomainKind::Primary)
+                .or(projected.first())
+                .map(|d| d.name.clone())
+                .unwrap_or_else(|| DomainName::new_unchecked("app".into()));
+            if live.ssl.auto_ssl {
+                if !uncovered.is_empty() {
+                    deferred.push(Deferred {
+                        kind: ActionKind::Ssl,
+                        name: anchor,
+                        reason: DeferReason::AutoSsl {
+                            not_covered: uncovered,
+                        },
+                    });
+                }
+                return (actions, deferred, None);
+            }
+            let covers: Vec<DomainName> = after.into_iter().collect();
+            if covers.len() > CERTIFICATE_NAME_LIMIT {
+                deferred.push(Deferred {
+                    kind: ActionKind::Ssl,
+                    name: anchor,
+                    reason: DeferReason::OverCertificateLimit {
+                        names: covers.len(),
+                    },
+                });
+                return (actions, deferred, None);
+            }
+            let missing = unready(&covers);
+            if !missing.is_empty() {
+                let total = missing.len();
+                deferred.push(Deferred {
+                    kind: ActionKind::Ssl,
+                    name: anchor,
+                    reason: DeferReason::SslNamesNotReady {
+                        names: missing,
+                        total,
+                    },
+                });
+                return (actions, deferred, None);
+            }
+            let order = match &live.ssl.certificate {
+                Some(c) => SslOrder::BasicRedeploy {
+                    certificate_id: c.id,
+                },
+                None => SslOrder::BasicInstall,
+            };
+            actions.push(Action::Ssl {
+                name: anchor,
+                order,
+                covers,
+            });
+        }
+    }
+    (actions, deferred, None)
 }
 
 fn gate(
@@ -512,6 +773,7 @@ pub fn project(live: &[LiveDomain], actions: &[Action]) -> Vec<LiveDomain> {
                     d.settings = *to;
                 }
             }
+            Action::Ssl { .. } => {}
         }
     }
     out.into_values().collect()

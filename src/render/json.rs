@@ -2,7 +2,9 @@
 //! decoupled from the planner's internal types. `rcdomains schema plan` prints its schema.
 
 use crate::apply::{Report, Status};
-use crate::plan::{Action, ActionKind, DeferReason, Gate, Plan, RemoveReason};
+use crate::checks::Coverage;
+use crate::checks::dns::DnsFinding;
+use crate::plan::{Action, ActionKind, DeferReason, Gate, Plan, RemoveReason, SslOrder};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -62,6 +64,12 @@ pub struct JsonAction {
     pub from: Option<JsonSettings>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<JsonSettings>,
+    /// ssl: basic-install | basic-redeploy | advanced-install.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
+    /// ssl: every name the certificate will cover (each DNS-ready when planned).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -97,9 +105,36 @@ pub struct JsonRefusal {
 pub struct JsonDns {
     /// False with --skip-dns.
     pub checked: bool,
-    /// The finding of each name that was checked: ready, mismatch, partial, nxdomain,
+    /// The server address names must point at.
+    pub server_ip: String,
+    /// The finding of each name the plan concerns: ready, mismatch, partial, nxdomain,
     /// no-records or error.
-    pub findings: BTreeMap<String, String>,
+    pub findings: BTreeMap<String, JsonFinding>,
+    /// What the server's certificate says about each attached, DNS-ready name.
+    pub certificates: BTreeMap<String, JsonCoverage>,
+    /// Why no SSL was planned, when so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssl_note: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonFinding {
+    /// ready | mismatch | partial | nxdomain | no-records | error
+    pub status: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonCoverage {
+    /// covered | not-covered | unknown
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_left: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 fn settings(s: crate::model::DomainSettings) -> JsonSettings {
@@ -109,14 +144,57 @@ fn settings(s: crate::model::DomainSettings) -> JsonSettings {
     }
 }
 
+/// The kebab-case tag serde gives a unit variant (or the `order` tag of an `SslOrder`).
 fn kebab<T: Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {
         Ok(serde_json::Value::String(s)) => s,
+        Ok(serde_json::Value::Object(m)) => m
+            .get("order")
+            .and_then(|o| o.as_str())
+            .unwrap_or_default()
+            .to_string(),
         _ => String::new(),
     }
 }
 
-pub fn to_json_plan(plan: &Plan, findings: BTreeMap<String, String>) -> JsonPlan {
+fn finding(f: &DnsFinding) -> JsonFinding {
+    let (addresses, reason) = match f {
+        DnsFinding::Ready { addresses }
+        | DnsFinding::Mismatch { addresses }
+        | DnsFinding::Partial { addresses } => {
+            (addresses.iter().map(ToString::to_string).collect(), None)
+        }
+        DnsFinding::Error { reason } => (vec![], Some(reason.clone())),
+        DnsFinding::Nxdomain | DnsFinding::NoRecords => (vec![], None),
+    };
+    JsonFinding {
+        status: f.label().into(),
+        addresses,
+        reason,
+    }
+}
+
+fn coverage(c: &Coverage) -> JsonCoverage {
+    match c {
+        Coverage::Covered { days_left } => JsonCoverage {
+            status: "covered".into(),
+            days_left: Some(*days_left),
+            why: None,
+        },
+        Coverage::NotCovered { why } => JsonCoverage {
+            status: "not-covered".into(),
+            days_left: None,
+            why: Some(why.clone()),
+        },
+        Coverage::Unknown { why } => JsonCoverage {
+            status: "unknown".into(),
+            days_left: None,
+            why: Some(why.clone()),
+        },
+    }
+}
+
+pub fn to_json_plan(plan: &Plan) -> JsonPlan {
     let actions = plan
         .actions
         .iter()
@@ -131,6 +209,8 @@ pub fn to_json_plan(plan: &Plan, findings: BTreeMap<String, String>) -> JsonPlan
                 }),
                 from: None,
                 to: None,
+                order: None,
+                covers: None,
             },
             Action::Add { name, settings: s } => JsonAction {
                 kind: "add".into(),
@@ -139,6 +219,8 @@ pub fn to_json_plan(plan: &Plan, findings: BTreeMap<String, String>) -> JsonPlan
                 reason: None,
                 from: None,
                 to: Some(settings(*s)),
+                order: None,
+                covers: None,
             },
             Action::Update {
                 id, name, from, to, ..
@@ -149,6 +231,26 @@ pub fn to_json_plan(plan: &Plan, findings: BTreeMap<String, String>) -> JsonPlan
                 reason: None,
                 from: Some(settings(*from)),
                 to: Some(settings(*to)),
+                order: None,
+                covers: None,
+            },
+            Action::Ssl {
+                name,
+                order,
+                covers,
+            } => JsonAction {
+                kind: "ssl".into(),
+                name: name.to_string(),
+                id: match order {
+                    SslOrder::BasicRedeploy { certificate_id } => Some(*certificate_id),
+                    SslOrder::AdvancedInstall { domain_id } => *domain_id,
+                    SslOrder::BasicInstall => None,
+                },
+                reason: None,
+                from: None,
+                to: None,
+                order: Some(kebab(order).to_string()),
+                covers: Some(covers.iter().map(ToString::to_string).collect()),
             },
         })
         .collect();
@@ -162,6 +264,9 @@ pub fn to_json_plan(plan: &Plan, findings: BTreeMap<String, String>) -> JsonPlan
                 DeferReason::DnsNotReady { .. } => "dns-not-ready",
                 DeferReason::UpdateNeedsV3 { .. } => "update-needs-v3",
                 DeferReason::WithinGrace { .. } => "within-grace",
+                DeferReason::SslNamesNotReady { .. } => "ssl-names-not-ready",
+                DeferReason::OverCertificateLimit { .. } => "over-certificate-limit",
+                DeferReason::AutoSsl { .. } => "auto-ssl",
             }
             .into(),
             finding: match &d.reason {
@@ -204,14 +309,24 @@ pub fn to_json_plan(plan: &Plan, findings: BTreeMap<String, String>) -> JsonPlan
             .collect(),
         dns: JsonDns {
             checked: plan.dns_checked,
-            findings,
+            server_ip: plan.server_ip.to_string(),
+            findings: plan
+                .dns
+                .iter()
+                .map(|(n, f)| (n.to_string(), finding(f)))
+                .collect(),
+            certificates: plan
+                .tls
+                .iter()
+                .map(|(n, c)| (n.to_string(), coverage(c)))
+                .collect(),
+            ssl_note: plan.ssl_note.clone(),
         },
     }
 }
 
 pub fn plan(plan: &Plan) -> String {
-    let findings = BTreeMap::new();
-    pretty(&to_json_plan(plan, findings))
+    pretty(&to_json_plan(plan))
 }
 
 /// An apply report, as `apply --format json` prints it.

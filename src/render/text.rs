@@ -3,7 +3,9 @@
 
 use super::Style;
 use crate::apply::{Report, Status};
-use crate::plan::{Action, ActionKind, KeptReason, ListedDomain, Plan, RemoveReason};
+use crate::checks::Coverage;
+use crate::checks::dns::DnsFinding;
+use crate::plan::{Action, ActionKind, KeptReason, ListedDomain, Plan, RemoveReason, SslOrder};
 use similar::TextDiff;
 use std::fmt::Write;
 
@@ -77,7 +79,7 @@ pub fn plan(plan: &Plan, style: Style) -> String {
     let changes: Vec<&Action> = plan
         .actions
         .iter()
-        .filter(|a| a.kind() != ActionKind::Remove)
+        .filter(|a| matches!(a.kind(), ActionKind::Add | ActionKind::Update))
         .collect();
     if !changes.is_empty() {
         let _ = writeln!(out, "\nAdditions and updates:");
@@ -98,8 +100,91 @@ pub fn plan(plan: &Plan, style: Style) -> String {
                         style.yellow(&format!("~ {name}:"))
                     );
                 }
-                Action::Remove { .. } => {}
+                Action::Remove { .. } | Action::Ssl { .. } => {}
             }
+        }
+    }
+    let ssl: Vec<&Action> = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind() == ActionKind::Ssl)
+        .collect();
+    if !ssl.is_empty() {
+        let _ = writeln!(out, "\nSSL (after the domain changes):");
+        for a in ssl {
+            if let Action::Ssl {
+                name,
+                order,
+                covers,
+            } = a
+            {
+                let what = match order {
+                    SslOrder::BasicInstall => "install the app's certificate".to_string(),
+                    SslOrder::BasicRedeploy { certificate_id } => {
+                        format!("redeploy the app's certificate {certificate_id}")
+                    }
+                    SslOrder::AdvancedInstall { .. } => format!("install a certificate for {name}"),
+                };
+                let names: Vec<&str> = covers.iter().map(|n| n.as_str()).take(8).collect();
+                let more = if covers.len() > names.len() {
+                    format!(", … {} in all", covers.len())
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "  {} {}",
+                    style.green(&format!("* {what}")),
+                    style.dim(&format!("covering {}{more}", names.join(", ")))
+                );
+            }
+        }
+    }
+    if let Some(note) = &plan.ssl_note {
+        let _ = writeln!(out, "\nSSL: {}", style.dim(note));
+    }
+    let not_ready: Vec<_> = plan.dns.iter().filter(|(_, f)| !f.is_ready()).collect();
+    if !not_ready.is_empty() {
+        let _ = writeln!(out, "\nDNS not ready (server {}):", plan.server_ip);
+        for (name, f) in not_ready {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                style.yellow(&format!("! {name}:")),
+                finding_text(f)
+            );
+        }
+    }
+    let uncovered: Vec<_> = plan
+        .tls
+        .iter()
+        .filter(|(_, c)| !matches!(c, Coverage::Covered { .. }))
+        .collect();
+    let soonest = plan
+        .tls
+        .values()
+        .filter_map(|c| match c {
+            Coverage::Covered { days_left } => Some(*days_left),
+            _ => None,
+        })
+        .min();
+    if !plan.tls.is_empty() {
+        let covered = plan.tls.len() - uncovered.len();
+        let expiry = soonest
+            .map(|d| format!("; the soonest expires in {d} days"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "\nCertificate: {covered} of {} attached ready names covered{expiry}",
+            plan.tls.len()
+        );
+        for (name, c) in uncovered {
+            let text = match c {
+                Coverage::NotCovered { why } => format!("not covered: {why}"),
+                Coverage::Unknown { why } => format!("unknown: {why}"),
+                Coverage::Covered { .. } => continue,
+            };
+            let _ = writeln!(out, "  {} {text}", style.yellow(&format!("! {name}:")));
         }
     }
     if !plan.deferred.is_empty() {
@@ -229,6 +314,28 @@ pub fn report(report: &Report, style: Style) -> String {
         );
     }
     out
+}
+
+fn finding_text(f: &DnsFinding) -> String {
+    let list = |a: &[std::net::IpAddr]| {
+        a.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match f {
+        DnsFinding::Ready { addresses } => format!("ready ({})", list(addresses)),
+        DnsFinding::Mismatch { addresses } => {
+            format!("mismatch: points at {} — not this server", list(addresses))
+        }
+        DnsFinding::Partial { addresses } => format!(
+            "partial: {} — some addresses are not this server (an AAAA elsewhere counts)",
+            list(addresses)
+        ),
+        DnsFinding::Nxdomain => "nxdomain: the name does not exist in DNS".into(),
+        DnsFinding::NoRecords => "no-records: no A or AAAA record".into(),
+        DnsFinding::Error { reason } => format!("error: {reason}"),
+    }
 }
 
 fn plural(n: usize) -> &'static str {

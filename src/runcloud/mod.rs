@@ -361,6 +361,44 @@ impl Client {
         }
     }
 
+    /// Basic SSL: `POST …/webapps/{w}/ssl` (Let's Encrypt, HTTP-01).
+    pub async fn install_basic_ssl(
+        &self,
+        server: u64,
+        app: u64,
+        staging: bool,
+    ) -> Result<(), ApiError> {
+        let path = format!("servers/{server}/webapps/{app}/ssl");
+        self.send(Method::POST, &path, &[], Some(&ssl_body(false, staging)))
+            .await
+            .map(|_| ())
+    }
+
+    /// Basic SSL: `PUT …/webapps/{w}/ssl/{ssl}` — Let's Encrypt redeploy for the current names.
+    pub async fn redeploy_basic_ssl(
+        &self,
+        server: u64,
+        app: u64,
+        certificate: u64,
+    ) -> Result<(), ApiError> {
+        let path = format!("servers/{server}/webapps/{app}/ssl/{certificate}");
+        self.send(Method::PUT, &path, &[], None).await.map(|_| ())
+    }
+
+    /// Advanced SSL: `POST …/domains/{d}/ssl` for one domain.
+    pub async fn install_advanced_ssl(
+        &self,
+        server: u64,
+        app: u64,
+        domain: u64,
+        staging: bool,
+    ) -> Result<(), ApiError> {
+        let path = format!("servers/{server}/webapps/{app}/domains/{domain}/ssl");
+        self.send(Method::POST, &path, &[], Some(&ssl_body(true, staging)))
+            .await
+            .map(|_| ())
+    }
+
     async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -604,6 +642,22 @@ impl Client {
         }
         t
     }
+}
+
+/// The Let's Encrypt order body RunCloud documents (see install-advanced-ssl-v3.request.json).
+fn ssl_body(advanced: bool, staging: bool) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "provider": "letsencrypt",
+        "enableHttp": false,
+        "enableHsts": false,
+        "authorizationMethod": "http-01",
+        "environment": if staging { "staging" } else { "live" },
+    });
+    if advanced {
+        body["advancedSSL"] = serde_json::Value::Bool(true);
+        body["autoSSL"] = serde_json::Value::Bool(false);
+    }
+    body
 }
 
 fn looks_like_json(body: &[u8]) -> bool {

@@ -7,18 +7,23 @@
 
 mod api;
 mod conn;
+pub mod dns_server;
 mod fault;
 mod handlers;
 mod names;
 mod seed;
 mod time;
+pub mod tls_server;
 mod world;
 
 #[cfg(test)]
 mod tests;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+
+use dns_server::{DnsServerHandle, ZoneRecord, ZoneSource};
+use tls_server::{CertSource, CertSpec, TlsServerHandle};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -63,22 +68,83 @@ pub enum AuthKind {
 pub struct SandboxHandle {
     api: Arc<api::Api>,
     addr: SocketAddr,
+    dns: Arc<DnsServerHandle>,
+    tls: Arc<TlsServerHandle>,
     stop: Arc<watch::Sender<bool>>,
     done: watch::Receiver<bool>,
 }
 
-/// Starts the simulated API on `listen` (e.g. `127.0.0.1:0` for any free port) and returns once
-/// it accepts connections. An invalid seed is an `InvalidInput` error.
+/// Where the sandbox's three servers listen.
+#[derive(Debug, Clone, Copy)]
+pub struct Listen {
+    pub api: SocketAddr,
+    /// UDP and TCP.
+    pub dns: SocketAddr,
+    pub tls: SocketAddr,
+}
+
+/// Starts the simulated API on `listen` (e.g. `127.0.0.1:0` for any free port), and its DNS
+/// zone and TLS endpoint on free ports of the same address; returns once they accept
+/// connections. An invalid seed is an `InvalidInput` error.
 pub async fn start(seed: Seed, listen: SocketAddr) -> std::io::Result<SandboxHandle> {
+    let any = SocketAddr::new(listen.ip(), 0);
+    start_on(
+        seed,
+        Listen {
+            api: listen,
+            dns: any,
+            tls: any,
+        },
+    )
+    .await
+}
+
+/// The world as the DNS server's zone.
+struct Zone(World);
+
+impl ZoneSource for Zone {
+    fn records(&self, name: &str) -> Option<Vec<ZoneRecord>> {
+        let records = self.0.zone_records(name)?;
+        Some(
+            records
+                .into_iter()
+                .filter_map(|r| match r.kind {
+                    RecordType::A => r.value.parse().ok().map(ZoneRecord::A),
+                    RecordType::Aaaa => r.value.parse().ok().map(ZoneRecord::Aaaa),
+                    RecordType::Cname => Some(ZoneRecord::Cname(r.value)),
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The world as the TLS endpoint's certificate store.
+struct Certs(World);
+
+impl CertSource for Certs {
+    fn certificate_for(&self, sni: &str) -> Option<CertSpec> {
+        self.0.presented_certificate(sni).map(|c| CertSpec {
+            names: c.names,
+            not_before: c.not_before,
+            not_after: c.not_after,
+        })
+    }
+}
+
+/// Starts the API, the DNS zone and the TLS endpoint where `listen` says.
+pub async fn start_on(seed: Seed, listen: Listen) -> std::io::Result<SandboxHandle> {
     seed.validate().map_err(|message| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             format!("invalid sandbox seed: {message}"),
         )
     })?;
-    let listener = TcpListener::bind(listen).await?;
+    let listener = TcpListener::bind(listen.api).await?;
     let addr = listener.local_addr()?;
-    let api = Arc::new(api::Api::new(World::from_seed(&seed), &seed, addr));
+    let world = World::from_seed(&seed);
+    let dns = dns_server::serve_dns(Arc::new(Zone(world.clone())), listen.dns).await?;
+    let tls = tls_server::serve_tls(Arc::new(Certs(world.clone())), listen.tls).await?;
+    let api = Arc::new(api::Api::new(world, &seed, addr));
     let service =
         api::router(api.clone()).into_make_service_with_connect_info::<conn::ConnHandle>();
     let (stop, mut stop_rx) = watch::channel(false);
@@ -98,10 +164,12 @@ pub async fn start(seed: Seed, listen: SocketAddr) -> std::io::Result<SandboxHan
         }
         let _ = done_tx.send(true);
     });
-    tracing::info!(%addr, "sandbox RunCloud API listening");
+    tracing::info!(%addr, dns = %dns.addr(), tls = %tls.addr(), "sandbox RunCloud API, DNS and TLS listening");
     Ok(SandboxHandle {
         api,
         addr,
+        dns: Arc::new(dns),
+        tls: Arc::new(tls),
         stop: Arc::new(stop),
         done,
     })
@@ -110,6 +178,21 @@ pub async fn start(seed: Seed, listen: SocketAddr) -> std::io::Result<SandboxHan
 impl SandboxHandle {
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The DNS server (UDP and TCP) serving the world's zone.
+    pub fn dns_addr(&self) -> SocketAddr {
+        self.dns.addr()
+    }
+
+    /// The TLS endpoint presenting the certificates the simulated RunCloud issued.
+    pub fn tls_addr(&self) -> SocketAddr {
+        self.tls.addr()
+    }
+
+    /// The address servers are simulated at (the API's), for seeds' `ip`.
+    pub fn ip(&self) -> IpAddr {
+        self.addr.ip()
     }
 
     /// `http://127.0.0.1:PORT/api/v3`.
@@ -151,6 +234,8 @@ impl SandboxHandle {
 
     /// Stops accepting connections and lets the requests in flight finish.
     pub fn shutdown(&self) {
+        self.dns.shutdown();
+        self.tls.shutdown();
         let _ = self.stop.send(true);
     }
 

@@ -564,3 +564,49 @@ impl World {
         a.domain_certs.get(&domain.id).map(Cert::view)
     }
 }
+
+impl World {
+    /// The zone's answer for `name`: its records; an empty list when the name exists only as
+    /// the parent of names with records (an empty non-terminal); `None` when it does not exist.
+    pub fn zone_records(&self, name: &str) -> Option<Vec<DnsRecord>> {
+        let name = names::normalise(name);
+        let state = self.lock();
+        let records: Vec<DnsRecord> = state
+            .dns
+            .iter()
+            .filter(|r| r.name == name)
+            .cloned()
+            .collect();
+        if !records.is_empty() {
+            return Some(records);
+        }
+        let suffix = format!(".{name}");
+        state
+            .dns
+            .iter()
+            .any(|r| r.name.ends_with(&suffix))
+            .then(Vec::new)
+    }
+
+    /// The certificate the server presents for this SNI: one that names it, else — as a web
+    /// server falls back to its default — the basic certificate of the app the name (or its
+    /// `www.` twin's apex) is attached to; `None` when the name is unknown here.
+    pub fn presented_certificate(&self, sni: &str) -> Option<CertView> {
+        if let Some(c) = self.certificate_for_name(sni) {
+            return Some(c);
+        }
+        let name = names::normalise(sni);
+        let apex = name.strip_prefix("www.").unwrap_or(&name).to_string();
+        let state = self.lock();
+        state
+            .apps
+            .values()
+            .filter(|a| a.domains.iter().any(|d| d.name == name || d.name == apex))
+            .find_map(|a| {
+                a.basic_cert
+                    .as_ref()
+                    .or_else(|| a.domain_certs.values().next())
+            })
+            .map(|c| c.view())
+    }
+}
