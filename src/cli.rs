@@ -16,7 +16,7 @@ use std::path::PathBuf;
     version,
     about = "Keep a WordPress multisite network's domains and its RunCloud web application in agreement",
     long_about = "Keep a WordPress multisite network's domains and its RunCloud web application in agreement.\n\nA desired-state YAML file is planned against the live RunCloud state and applied.\nCredentials come from the environment: RUNCLOUD_API_TOKEN (API v3), or RUNCLOUD_API_KEY and RUNCLOUD_API_SECRET (legacy API v2); the plugin's WU_RUNCLOUD_* names and --wp-config work too.",
-    after_help = "Exit codes: 0 success (plan --detailed-exitcode: no changes), 1 error, 2 changes pending (--detailed-exitcode), 3 refused by a safety gate, 4 apply finished with failures."
+    after_help = "Exit codes: 0 success (plan --detailed-exitcode: no changes), 1 error, 2 changes pending (plan --detailed-exitcode, generate --check), 3 refused by a safety gate, 4 apply finished with failures."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -118,6 +118,8 @@ pub enum Command {
         #[arg(value_enum, default_value_t = SchemaKind::Desired)]
         kind: SchemaKind,
     },
+    /// Write a desired-state file from the network (Ultimate Multisite) or from the live app.
+    Generate(GenerateArgs),
     /// Serve a simulated RunCloud API on loopback, for rehearsals and tests.
     Sandbox(SandboxArgs),
     /// Start the sandbox in-process and run plan → apply → plan on examples/.
@@ -156,6 +158,74 @@ pub struct ApplyArgs {
     /// API requests in flight at once during apply.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub parallelism: usize,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(
+    after_help = "Credentials for --from um-rest come from WU_API_KEY and WU_API_SECRET (the plugin's API key and secret); --from runcloud uses the RunCloud credentials, like plan.\nExit codes with --check: 0 the file is up to date, 2 it would change (nothing is written), 1 error."
+)]
+pub struct GenerateArgs {
+    /// Where the names come from.
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub from: GenerateSource,
+    /// The network's main site, for --from um-rest (e.g. https://network.example).
+    #[arg(long, value_name = "URL", required_if_eq("from", "um-rest"))]
+    pub url: Option<String>,
+    /// For --from wp-cli: the JSON of `wp wu domain list --format=json`, or - for stdin.
+    #[arg(long, value_name = "FILE", required_if_eq("from", "wp-cli"))]
+    pub input: Option<PathBuf>,
+    /// The JSON of `wp site list --fields=blog_id,domain,archived,spam,deleted --format=json`:
+    /// names of archived, spam or deleted sites are left out.
+    #[arg(long, value_name = "FILE")]
+    pub sites: Option<PathBuf>,
+    /// Write (or update) this file instead of printing; its hand-written settings and per-domain
+    /// overrides are kept, only the domain list changes.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write nothing; exit 2 when the -o file would change, 0 when it is up to date.
+    #[arg(long, requires = "output")]
+    pub check: bool,
+    /// The network's own domain. Names below it are left out when the app serves a wildcard
+    /// for it: with --from runcloud as the app shows; otherwise with --exclude-subdomains, or
+    /// when RunCloud credentials are set and the app has the wildcard.
+    #[arg(long, value_name = "DOMAIN")]
+    pub network_domain: Option<String>,
+    /// Leave out names below --network-domain without asking RunCloud.
+    #[arg(long, requires = "network_domain")]
+    pub exclude_subdomains: bool,
+    /// Keep mappings that are not active too.
+    #[arg(long)]
+    pub include_inactive: bool,
+    /// RunCloud server id (else the -o file's target, else RUNCLOUD_SERVER_ID).
+    #[arg(long, value_name = "ID")]
+    pub server: Option<u64>,
+    /// RunCloud web application id (else the -o file's target, else RUNCLOUD_APP_ID).
+    #[arg(long, value_name = "ID")]
+    pub app: Option<u64>,
+    /// The schema reference of the `# yaml-language-server: $schema=` line [default: the
+    /// existing file's, else desired.schema.json].
+    #[arg(long, value_name = "REF")]
+    pub schema_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenerateSource {
+    /// The Ultimate Multisite REST API (wu/v2) of the network at --url.
+    UmRest,
+    /// A JSON export from `wp wu domain list --format=json` (--input).
+    WpCli,
+    /// The live RunCloud web application (to adopt rcdomains on an existing app).
+    Runcloud,
+}
+
+impl GenerateSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GenerateSource::UmRest => "um-rest",
+            GenerateSource::WpCli => "wp-cli",
+            GenerateSource::Runcloud => "runcloud",
+        }
+    }
 }
 
 #[derive(Debug, Args, Clone)]

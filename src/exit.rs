@@ -9,7 +9,7 @@ pub enum Exit {
     Success = 0,
     /// Bad input, unreachable or refusing API, internal error. Nothing was changed.
     Error = 1,
-    /// `plan --detailed-exitcode`: changes are pending.
+    /// `plan --detailed-exitcode`: changes are pending; `generate --check`: the file would change.
     Changes = 2,
     /// Refused by a safety gate (removal cap, empty desired set, stale saved plan). Nothing was changed.
     Refused = 3,

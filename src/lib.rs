@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod desired;
 pub mod exit;
+pub mod generate;
 pub mod model;
 pub mod output;
 pub mod plan;

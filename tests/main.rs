@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod end_to_end;
+mod generate;
 mod safety;
 mod secrets;
 mod static_files;

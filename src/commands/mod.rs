@@ -5,6 +5,7 @@
 
 mod apply;
 mod demo;
+mod generate;
 mod plan;
 mod sandbox;
 mod schema;
@@ -14,7 +15,7 @@ pub use schema::schema_json;
 
 use crate::checks::{self, CheckOptions, Checks};
 use crate::cli::{Cli, Command, Format, Global};
-use crate::desired::Desired;
+use crate::desired::{Desired, Target};
 use crate::exit::Exit;
 use crate::model::LiveState;
 use crate::output::Output;
@@ -34,6 +35,7 @@ pub async fn run(cli: &Cli, out: &Output) -> anyhow::Result<Exit> {
         Command::Schema { kind } => schema::run(*kind, out),
         Command::Sandbox(args) => sandbox::run(args, out).await,
         Command::Demo(args) => demo::run(g, args, out).await,
+        Command::Generate(args) => generate::run(g, args, out).await,
     }
 }
 
@@ -52,18 +54,19 @@ impl Session {
     }
 
     pub fn new(g: &Global, desired: &Desired, resolved: Resolved) -> anyhow::Result<Session> {
-        let server = pick_id(
-            "server",
-            desired.target.server,
-            resolved.server.clone(),
-            &desired.source,
-        )?;
-        let app = pick_id(
-            "app",
-            desired.target.app,
-            resolved.app.clone(),
-            &desired.source,
-        )?;
+        Session::for_target(g, desired.target, &desired.source, resolved)
+    }
+
+    /// A client for `target` (ids not given there come from the environment); `source` names
+    /// where `target` came from, for messages.
+    pub fn for_target(
+        g: &Global,
+        target: Target,
+        source: &str,
+        resolved: Resolved,
+    ) -> anyhow::Result<Session> {
+        let server = pick_id("server", target.server, resolved.server.clone(), source)?;
+        let app = pick_id("app", target.app, resolved.app.clone(), source)?;
         tracing::info!(credentials = %resolved.source, api = %resolved.credentials.api(), server, app, "using RunCloud");
         let mut config = ClientConfig::new(resolved.credentials);
         config.api_url = g.api_url.clone();

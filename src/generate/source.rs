@@ -1,0 +1,582 @@
+//! Reading the plugin's domain mappings: its REST API (`wu/v2`) and WP-CLI JSON exports.
+//!
+//! Owns HTTP to the network (Basic auth with the plugin's key and secret, timeouts, the
+//! `/domain` → `/domains` fallback, paging in both conventions the plugin has used) and the
+//! lenient parsing of rows and sites (numbers and booleans as numbers or strings). It decides
+//! nothing about which rows count (`select` does), prints nothing, and never lets the key or the
+//! secret into a message or a log line.
+
+use super::{GenerateError, Row, Site};
+use crate::secret::Secret;
+use reqwest::Url;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::Duration;
+use tracing::{debug, info};
+
+/// Rows asked for per request (the plugin's maximum `per_page`).
+pub const PER_PAGE: u64 = 100;
+/// Pages read at most (250,000 mappings), so a broken server cannot keep us reading forever.
+pub const MAX_PAGES: u64 = 2_500;
+
+/// The routes, in the order tried: the plugin's code registers the singular, its docs say plural.
+pub const ROUTES: [&str; 2] = ["wp-json/wu/v2/domain", "wp-json/wu/v2/domains"];
+
+/// Which paging convention the server turned out to honour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// Everything fitted in one page; no convention was needed.
+    SinglePage,
+    /// `page`/`per_page` (versions from March 2026): `X-WP-TotalPages` was sent.
+    PageParam,
+    /// BerlinDB's `number`/`offset` (released versions): full pages, then a short one.
+    NumberOffset,
+    /// The server ignored both and sent the same rows again; only those rows could be read.
+    Ignored,
+}
+
+impl Paging {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Paging::SinglePage => "one page",
+            Paging::PageParam => "page/per_page",
+            Paging::NumberOffset => "number/offset",
+            Paging::Ignored => "none (the server ignored paging)",
+        }
+    }
+}
+
+/// Rows read from a source, with what was noticed on the way.
+#[derive(Debug, Clone, Default)]
+pub struct Fetched {
+    pub rows: Vec<Row>,
+    pub warnings: Vec<String>,
+}
+
+/// The plugin's REST API at one network.
+pub struct UmRest {
+    http: reqwest::Client,
+    base: Url,
+    key: Secret,
+    secret: Secret,
+    timeout: Duration,
+}
+
+impl UmRest {
+    pub fn new(
+        url: &str,
+        key: Secret,
+        secret: Secret,
+        timeout: Duration,
+    ) -> Result<UmRest, GenerateError> {
+        if key.is_empty() || secret.is_empty() {
+            return Err(GenerateError::MissingApiKey);
+        }
+        let mut base = Url::parse(url.trim()).map_err(|e| {
+            GenerateError::BadUrl(format!("{e}; write it like https://network.example"))
+        })?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(GenerateError::BadUrl(format!(
+                "scheme `{}` is not http or https",
+                base.scheme()
+            )));
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(GenerateError::BadUrl(
+                "it contains a user name or password; give them through WU_API_KEY and WU_API_SECRET instead".into(),
+            ));
+        }
+        base.set_query(None);
+        base.set_fragment(None);
+        let path = base.path().trim_end_matches('/');
+        let path = path.strip_suffix("/wp-json").unwrap_or(path).to_string();
+        base.set_path(&format!("{path}/"));
+        // reqwest is built without a default crypto provider; use ring, as the RunCloud client does.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("rcdomains/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| GenerateError::Setup(e.to_string()))?;
+        Ok(UmRest {
+            http,
+            base,
+            key,
+            secret,
+            timeout,
+        })
+    }
+
+    /// Every mapping row, all pages. Fails rather than returning a partial list, except when the
+    /// server ignores paging altogether (then the rows it did send, with a warning).
+    pub async fn fetch(&self) -> Result<Fetched, GenerateError> {
+        let (route, first) = match self.page(ROUTES[0], 1).await? {
+            Some(p) => (ROUTES[0], p),
+            None => match self.page(ROUTES[1], 1).await? {
+                Some(p) => (ROUTES[1], p),
+                None => {
+                    return Err(GenerateError::NotFound {
+                        path: self.path_of(ROUTES[0]),
+                        fallback: self.path_of(ROUTES[1]),
+                    });
+                }
+            },
+        };
+        let mut fetched = Fetched::default();
+        let mut seen: BTreeSet<RowKey> = BTreeSet::new();
+        let mut page_no = 1u64;
+        let mut page = first;
+        let paging;
+        loop {
+            let count = page.rows.len() as u64;
+            let mut new = 0u64;
+            for (i, value) in page.rows.iter().enumerate() {
+                match parse_row(value) {
+                    Ok(row) => {
+                        if seen.insert(RowKey::of(&row)) {
+                            fetched.rows.push(row);
+                            new += 1;
+                        }
+                    }
+                    Err(why) => fetched.warnings.push(format!(
+                        "{} page {page_no} row {}: skipped: {why}",
+                        self.path_of(route),
+                        i + 1
+                    )),
+                }
+            }
+            debug!(route, page = page_no, count, new, total_pages = ?page.total_pages, "domain mapping page");
+            if count > PER_PAGE {
+                // More than asked for: the server ignored the page size and sent everything.
+                paging = Paging::Ignored;
+                break;
+            }
+            if count > 0 && new == 0 {
+                paging = Paging::Ignored;
+                fetched.warnings.push(format!(
+                    "{}: page {page_no} repeated the rows of an earlier page: the server ignores both paging conventions, so only the first {} rows could be read — the list may be incomplete",
+                    self.path_of(route),
+                    fetched.rows.len()
+                ));
+                break;
+            }
+            let last = match page.total_pages {
+                Some(tp) => page_no >= tp || count == 0,
+                None => count < PER_PAGE,
+            };
+            if last {
+                paging = match (page_no, page.total_pages) {
+                    (1, _) => Paging::SinglePage,
+                    (_, Some(_)) => Paging::PageParam,
+                    (_, None) => Paging::NumberOffset,
+                };
+                break;
+            }
+            if page_no >= MAX_PAGES {
+                return Err(GenerateError::RunawayPaging {
+                    path: self.path_of(route),
+                    page: page_no,
+                    max: MAX_PAGES,
+                });
+            }
+            page_no += 1;
+            page = match self.page(route, page_no).await? {
+                Some(p) => p,
+                None => {
+                    return Err(GenerateError::WpError {
+                        path: self.path_of(route),
+                        status: 404,
+                        code: "not_found".into(),
+                        message: format!("page {page_no} was not found after page 1 was read"),
+                    });
+                }
+            };
+        }
+        info!(
+            route,
+            pages = page_no,
+            rows = fetched.rows.len(),
+            paging = paging.describe(),
+            "read the domain mappings"
+        );
+        Ok(fetched)
+    }
+
+    fn path_of(&self, route: &str) -> String {
+        format!("{}{route}", self.base.path())
+    }
+
+    /// One page; `None` for a 404 (the route does not exist).
+    async fn page(&self, route: &str, page: u64) -> Result<Option<Page>, GenerateError> {
+        let path = self.path_of(route);
+        let mut url = self
+            .base
+            .join(route)
+            .map_err(|e| GenerateError::BadUrl(e.to_string()))?;
+        let offset = (page - 1) * PER_PAGE;
+        url.query_pairs_mut()
+            .append_pair("per_page", &PER_PAGE.to_string())
+            .append_pair("page", &page.to_string())
+            .append_pair("number", &PER_PAGE.to_string())
+            .append_pair("offset", &offset.to_string());
+        debug!(path = %path, page, offset, "GET");
+        let response = self
+            .http
+            .get(url)
+            .basic_auth(self.key.expose(), Some(self.secret.expose()))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| self.transport(&path, &e))?;
+        let status = response.status().as_u16();
+        let total_pages = header_number(&response, "x-wp-totalpages");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport(&path, &e))?;
+        let text = String::from_utf8_lossy(&body);
+        debug!(path = %path, status, bytes = body.len(), "answer");
+        let json: Option<Value> = serde_json::from_slice(&body).ok();
+        let Some(json) = json else {
+            if status == 404 {
+                return Ok(None);
+            }
+            let what = if looks_like_html(&content_type, &text) {
+                "an HTML page".to_string()
+            } else if content_type.is_empty() {
+                "a body that is not JSON".to_string()
+            } else {
+                format!("`{content_type}`")
+            };
+            return Err(GenerateError::NotJson {
+                path,
+                status,
+                what,
+                excerpt: self.excerpt(&text),
+            });
+        };
+        if !(200..300).contains(&status) {
+            let code = json
+                .get("code")
+                .and_then(Value::as_str)
+                .unwrap_or("no code")
+                .to_string();
+            let message = self.excerpt(
+                json.get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no message"),
+            );
+            return match status {
+                404 => Ok(None),
+                401 => Err(GenerateError::Unauthorized {
+                    path,
+                    code,
+                    message,
+                }),
+                _ => Err(GenerateError::WpError {
+                    path,
+                    status,
+                    code,
+                    message,
+                }),
+            };
+        }
+        match json {
+            Value::Array(rows) => Ok(Some(Page { rows, total_pages })),
+            other => Err(GenerateError::Shape {
+                path,
+                detail: format!(
+                    "it is {}, not an array: {:?}",
+                    kind(&other),
+                    self.excerpt(&other.to_string())
+                ),
+            }),
+        }
+    }
+
+    fn transport(&self, path: &str, e: &reqwest::Error) -> GenerateError {
+        if e.is_timeout() {
+            GenerateError::Timeout {
+                path: path.to_string(),
+                secs: self.timeout.as_secs(),
+            }
+        } else {
+            let mut reason = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                reason = format!("{reason}: {s}");
+                source = s.source();
+            }
+            GenerateError::Connect {
+                path: path.to_string(),
+                reason: self.scrub(&reason),
+            }
+        }
+    }
+
+    /// A short excerpt of text from the server, with the credentials blanked should it echo them.
+    fn excerpt(&self, text: &str) -> String {
+        let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let short: String = one_line.chars().take(200).collect();
+        self.scrub(&short)
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        text.replace(self.key.expose(), "[redacted]")
+            .replace(self.secret.expose(), "[redacted]")
+    }
+}
+
+struct Page {
+    rows: Vec<Value>,
+    total_pages: Option<u64>,
+}
+
+/// What makes two rows the same row when a page repeats: the id, else the name and site.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum RowKey {
+    Id(u64),
+    Name(String, Option<u64>),
+}
+
+impl RowKey {
+    fn of(row: &Row) -> RowKey {
+        match row.id {
+            Some(id) => RowKey::Id(id),
+            None => RowKey::Name(row.domain.clone(), row.blog_id),
+        }
+    }
+}
+
+fn header_number(response: &reqwest::Response, name: &str) -> Option<u64> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse().ok())
+}
+
+fn looks_like_html(content_type: &str, text: &str) -> bool {
+    let start = text.trim_start().to_ascii_lowercase();
+    content_type.contains("html") || start.starts_with("<!doctype") || start.starts_with("<html")
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A boolean sent as `true`, `1`, `"1"`, `"true"` (and their opposites); `None` when absent.
+pub fn lenient_bool(v: Option<&Value>) -> Result<Option<bool>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(0) => Ok(Some(false)),
+            Some(1) => Ok(Some(true)),
+            _ => Err(format!("{n} is not 0 or 1")),
+        },
+        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Some(true)),
+            "0" | "false" | "no" | "off" | "" => Ok(Some(false)),
+            other => Err(format!("`{other}` is not a boolean")),
+        },
+        Some(other) => Err(format!("{} is not a boolean", kind(other))),
+    }
+}
+
+/// A non-negative integer sent as a number or a string; `None` when absent.
+pub fn lenient_u64(v: Option<&Value>) -> Result<Option<u64>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| format!("{n} is not a whole number")),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("`{s}` is not a whole number")),
+        Some(other) => Err(format!("{} is not a number", kind(other))),
+    }
+}
+
+/// One mapping row from its JSON object.
+pub fn parse_row(v: &Value) -> Result<Row, String> {
+    let Value::Object(_) = v else {
+        return Err(format!("it is {}, not an object", kind(v)));
+    };
+    let field = |name: &str| v.get(name);
+    let domain = match field("domain") {
+        Some(Value::String(s)) => s.clone(),
+        None | Some(Value::Null) => return Err("it has no `domain`".into()),
+        Some(other) => return Err(format!("`domain` is {}, not a string", kind(other))),
+    };
+    let d = domain.as_str();
+    let ctx = |name: &'static str| move |e: String| format!("`{name}` of `{d}`: {e}");
+    Ok(Row {
+        id: lenient_u64(field("id")).map_err(ctx("id"))?,
+        blog_id: lenient_u64(field("blog_id")).map_err(ctx("blog_id"))?,
+        active: lenient_bool(field("active")).map_err(ctx("active"))?,
+        primary: lenient_bool(field("primary_domain"))
+            .map_err(ctx("primary_domain"))?
+            .unwrap_or(false),
+        stage: field("stage").and_then(Value::as_str).map(str::to_string),
+        domain,
+    })
+}
+
+/// The JSON of `wp wu domain list --format=json` (or an export of the table as JSON).
+pub fn parse_wp_cli(text: &str, file: &str) -> Result<Fetched, GenerateError> {
+    let rows = json_array(text, file, "`wp wu domain list --format=json`")?;
+    let mut fetched = Fetched::default();
+    for (i, value) in rows.iter().enumerate() {
+        match parse_row(value) {
+            Ok(row) => fetched.rows.push(row),
+            Err(why) => fetched
+                .warnings
+                .push(format!("{file} row {}: skipped: {why}", i + 1)),
+        }
+    }
+    Ok(fetched)
+}
+
+/// The JSON of `wp site list --format=json` (values as strings). A site that cannot be read is
+/// an error: guessing its state could drop a live site's names or keep a spam site's.
+pub fn parse_sites(text: &str, file: &str) -> Result<Vec<Site>, GenerateError> {
+    let rows = json_array(text, file, "`wp site list --format=json`")?;
+    let mut sites = Vec::with_capacity(rows.len());
+    for (i, v) in rows.iter().enumerate() {
+        let bad = |detail: String| GenerateError::Input {
+            file: file.to_string(),
+            detail: format!("site {}: {detail}", i + 1),
+        };
+        let flag = |name: &str| {
+            lenient_bool(v.get(name))
+                .map(|b| b.unwrap_or(false))
+                .map_err(|e| bad(format!("`{name}`: {e}")))
+        };
+        let blog_id = lenient_u64(v.get("blog_id"))
+            .map_err(|e| bad(format!("`blog_id`: {e}")))?
+            .ok_or_else(|| bad("it has no `blog_id`".into()))?;
+        sites.push(Site {
+            blog_id,
+            domain: v
+                .get("domain")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            archived: flag("archived")?,
+            spam: flag("spam")?,
+            deleted: flag("deleted")?,
+        });
+    }
+    Ok(sites)
+}
+
+fn json_array(text: &str, file: &str, what: &str) -> Result<Vec<Value>, GenerateError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(rows)) => Ok(rows),
+        Ok(other) => Err(GenerateError::Input {
+            file: file.to_string(),
+            detail: format!(
+                "expected the JSON array that {what} prints, found {}",
+                kind(&other)
+            ),
+        }),
+        Err(e) => Err(GenerateError::Input {
+            file: file.to_string(),
+            detail: format!("not JSON ({e}); expected the output of {what}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_and_booleans_parse_as_numbers_or_strings() {
+        let a = parse_row(&json!({"id": "7", "blog_id": 3, "domain": "a.example", "active": "1", "primary_domain": "0", "stage": "done"})).unwrap();
+        let b = parse_row(&json!({"id": 7, "blog_id": "3", "domain": "a.example", "active": true, "primary_domain": false, "stage": "done"})).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.id, Some(7));
+        assert_eq!(a.blog_id, Some(3));
+        assert_eq!(a.active, Some(true));
+        assert!(!a.primary);
+        let off = parse_row(&json!({"domain": "b.example", "active": 0})).unwrap();
+        assert_eq!(off.active, Some(false));
+        assert_eq!(off.id, None);
+        let missing = parse_row(&json!({"domain": "c.example"})).unwrap();
+        assert_eq!(missing.active, None);
+    }
+
+    #[test]
+    fn unreadable_rows_say_why() {
+        assert_eq!(
+            parse_row(&json!({"domain": "a.example", "active": "maybe"})).unwrap_err(),
+            "`active` of `a.example`: `maybe` is not a boolean"
+        );
+        assert_eq!(
+            parse_row(&json!({"id": 1})).unwrap_err(),
+            "it has no `domain`"
+        );
+        assert_eq!(
+            parse_row(&json!({"domain": "a.example", "blog_id": "x"})).unwrap_err(),
+            "`blog_id` of `a.example`: `x` is not a whole number"
+        );
+    }
+
+    #[test]
+    fn the_fixture_parses() {
+        let text = include_str!("../../tests/fixtures/ultimate-multisite/domain-list.json");
+        let f = parse_wp_cli(text, "domain-list.json").unwrap();
+        assert!(f.warnings.is_empty());
+        let names: Vec<(&str, Option<bool>)> = f
+            .rows
+            .iter()
+            .map(|r| (r.domain.as_str(), r.active))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("shop.example.org", Some(true)),
+                ("blog.example.net", Some(true)),
+                ("site4.network.example", Some(true)),
+                ("old.example.com", Some(false)),
+            ]
+        );
+    }
+
+    #[test]
+    fn sites_parse_from_strings() {
+        let sites = parse_sites(
+            r#"[{"blog_id":"2","domain":"a.example","archived":"0","spam":"0","deleted":"0"},
+                {"blog_id":"3","domain":"b.example","archived":"1","spam":"0","deleted":"0"}]"#,
+            "sites.json",
+        )
+        .unwrap();
+        assert_eq!(sites.len(), 2);
+        assert!(!sites[0].is_retired());
+        assert!(sites[1].is_retired());
+        assert_eq!(sites[1].why_retired(), "archived");
+        let err = parse_sites(r#"{"blog_id":"2"}"#, "sites.json").unwrap_err();
+        assert!(err.to_string().contains("expected the JSON array"), "{err}");
+    }
+}

@@ -1,0 +1,749 @@
+//! `rcdomains generate` end to end: against an in-process fake of Ultimate Multisite's REST API
+//! (with its quirks: string-typed values, two paging styles, a server that ignores paging, 401 as
+//! a WordPress error object, an HTML error page, the /domain → /domains fallback), WP-CLI input
+//! files, and the RunCloud sandbox.
+
+use crate::support::*;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+const WU_KEY: &str = "wukey-5b1e-SECRET-api-key";
+const WU_SECRET: &str = "wusec-c7d4-SECRET-api-secret";
+
+/// How the fake plugin behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// `page`/`per_page` (max 100) with `X-WP-Total`/`X-WP-TotalPages`; values as strings.
+    Page,
+    /// `page` honoured but `per_page` ignored (pages of 10), with the headers.
+    PageOfTen,
+    /// BerlinDB's `number`/`offset`, no headers; values as numbers and booleans.
+    Offset,
+    /// Ignores paging: always the first 100 rows.
+    Ignores,
+    /// Only the plural route exists (`/domain` answers WordPress's `rest_no_route` 404).
+    OnlyPlural,
+    /// Every request: 401 as a WordPress error object.
+    Unauthorized,
+    /// A maintenance page in HTML.
+    Html,
+}
+
+struct FakeState {
+    style: Style,
+    rows: Vec<Value>,
+    hits: Mutex<Vec<String>>,
+}
+
+/// The fake plugin on 127.0.0.1:0, served by its own runtime for as long as this value lives.
+struct FakeUm {
+    url: String,
+    state: Arc<FakeState>,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl FakeUm {
+    fn start(style: Style, rows: Vec<Value>) -> FakeUm {
+        let state = Arc::new(FakeState {
+            style,
+            rows,
+            hits: Mutex::new(Vec::new()),
+        });
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let app = Router::new().fallback(handle).with_state(state.clone());
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        rt.spawn(async move { axum::serve(listener, app).await });
+        FakeUm {
+            url: format!("http://{addr}"),
+            state,
+            _rt: rt,
+        }
+    }
+
+    /// Each request's path and query, in order.
+    fn hits(&self) -> Vec<String> {
+        self.state.hits.lock().unwrap().clone()
+    }
+}
+
+fn wp_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"code": code, "message": message, "data": {"status": status.as_u16()}})),
+    )
+        .into_response()
+}
+
+async fn handle(State(st): State<Arc<FakeState>>, uri: Uri, headers: HeaderMap) -> Response {
+    st.hits.lock().unwrap().push(uri.to_string());
+    let q: Vec<(String, String)> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let param = |name: &str| -> Option<usize> {
+        q.iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse().ok())
+    };
+    if st.style == Style::Html {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/html; charset=UTF-8")],
+            "<!DOCTYPE html>\n<html><head><title>Maintenance</title></head><body>Briefly unavailable for scheduled maintenance. Check back in a minute.</body></html>",
+        )
+            .into_response();
+    }
+    let path = uri.path();
+    let known = match st.style {
+        Style::OnlyPlural => path == "/wp-json/wu/v2/domains",
+        _ => path == "/wp-json/wu/v2/domain",
+    };
+    if !known {
+        return wp_error(
+            StatusCode::NOT_FOUND,
+            "rest_no_route",
+            "No route was found matching the URL and request method.",
+        );
+    }
+    let expected = format!("Basic {}", base64(&format!("{WU_KEY}:{WU_SECRET}")));
+    let authorised = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        == Some(expected.as_str());
+    if st.style == Style::Unauthorized || !authorised {
+        let body = std::fs::read_to_string(repo_path(
+            "tests/fixtures/ultimate-multisite/error-401.json",
+        ))
+        .unwrap();
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response();
+    }
+    let total = st.rows.len();
+    let (start, len) = match st.style {
+        Style::Page | Style::OnlyPlural => {
+            let per = param("per_page").unwrap_or(10).min(100);
+            ((param("page").unwrap_or(1) - 1) * per, per)
+        }
+        Style::PageOfTen => ((param("page").unwrap_or(1) - 1) * 10, 10),
+        Style::Offset => (param("offset").unwrap_or(0), param("number").unwrap_or(100)),
+        _ => (0, 100),
+    };
+    let page: Vec<Value> = st.rows.iter().skip(start).take(len).cloned().collect();
+    let mut response = axum::Json(Value::Array(page)).into_response();
+    if matches!(st.style, Style::Page | Style::PageOfTen | Style::OnlyPlural) {
+        let h = response.headers_mut();
+        h.insert("X-WP-Total", total.into());
+        h.insert("X-WP-TotalPages", total.div_ceil(len).into());
+    }
+    response
+}
+
+fn base64(input: &str) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = input.as_bytes();
+    let mut out = String::new();
+    for chunk in b.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A mapping row as the plugin sends it: every value a string.
+fn row_strings(id: u64, domain: &str, active: bool) -> Value {
+    json!({"id": id.to_string(), "model": "domain", "blog_id": (id + 1).to_string(), "domain": domain,
+           "active": if active { "1" } else { "0" }, "primary_domain": "0", "secure": "1", "stage": "done",
+           "date_created": "2025-01-02 03:04:05", "date_modified": "2025-01-02 03:04:05"})
+}
+
+/// The same, with numbers and booleans (as other versions and exports send them).
+fn row_typed(id: u64, domain: &str, active: bool) -> Value {
+    json!({"id": id, "blog_id": id + 1, "domain": domain, "active": active, "primary_domain": false,
+           "secure": true, "stage": "done"})
+}
+
+fn many(n: u64, typed: bool) -> Vec<Value> {
+    (1..=n)
+        .map(|i| {
+            let d = format!("site{i:03}.example.org");
+            if typed {
+                row_typed(i, &d, true)
+            } else {
+                row_strings(i, &d, true)
+            }
+        })
+        .collect()
+}
+
+/// Runs `rcdomains generate` with the plugin's credentials and no RunCloud ones.
+fn gen_run(args: &[&str], stdin: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcdomains"));
+    for var in [
+        "RUNCLOUD_API_TOKEN",
+        "RUNCLOUD_API_KEY",
+        "RUNCLOUD_API_SECRET",
+        "RUNCLOUD_API_URL",
+        "RUNCLOUD_SERVER_ID",
+        "RUNCLOUD_APP_ID",
+        "WU_RUNCLOUD_API_TOKEN",
+        "WU_RUNCLOUD_API_KEY",
+        "WU_RUNCLOUD_API_SECRET",
+        "WU_RUNCLOUD_SERVER_ID",
+        "WU_RUNCLOUD_APP_ID",
+        "NO_COLOR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("WU_API_KEY", WU_KEY)
+        .env("WU_API_SECRET", WU_SECRET);
+    cmd.arg("generate").args(args);
+    let out = match stdin {
+        None => cmd.stdin(std::process::Stdio::null()).output().unwrap(),
+        Some(text) => {
+            use std::io::Write;
+            let mut child = cmd
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+            child.wait_with_output().unwrap()
+        }
+    };
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The names of a generated file, after validating it.
+fn names_of(text: &str) -> Vec<String> {
+    let d = rcdomains::desired::load_str(text, "generated").expect("the generated file validates");
+    d.domains.iter().map(|d| d.name.to_string()).collect()
+}
+
+fn domain_list_fixture() -> String {
+    repo_path("tests/fixtures/ultimate-multisite/domain-list.json")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn generate_reads_250_mappings_in_each_paging_style() {
+    for (style, requests) in [(Style::Page, 3), (Style::Offset, 3), (Style::PageOfTen, 25)] {
+        let fake = FakeUm::start(style, many(250, style == Style::Offset));
+        let run = gen_run(&["--from", "um-rest", "--url", &fake.url], None);
+        assert_eq!(run.code, 0, "{style:?}: {}", run.all());
+        let names = names_of(&run.stdout);
+        assert_eq!(names.len(), 250, "{style:?}");
+        assert_eq!(names[0], "site001.example.org");
+        assert_eq!(names[249], "site250.example.org");
+        let hits = fake.hits();
+        assert_eq!(hits.len(), requests, "{style:?}: {hits:?}");
+        assert_eq!(
+            hits[1],
+            "/wp-json/wu/v2/domain?per_page=100&page=2&number=100&offset=100"
+        );
+        assert!(
+            run.stderr.contains("250 names (250 added, 0 removed)"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn generate_from_a_server_that_ignores_paging_stops_without_duplicates() {
+    let fake = FakeUm::start(Style::Ignores, many(250, false));
+    let run = gen_run(&["--from", "um-rest", "--url", &fake.url], None);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let names = names_of(&run.stdout);
+    assert_eq!(names.len(), 100);
+    assert_eq!(names[99], "site100.example.org");
+    assert_eq!(fake.hits().len(), 2, "{:?}", fake.hits());
+    assert!(
+        run.stderr
+            .contains("ignores both paging conventions, so only the first 100 rows could be read"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("; 1 warning"), "{}", run.stderr);
+}
+
+#[test]
+fn generate_falls_back_from_domain_to_domains() {
+    let fake = FakeUm::start(Style::OnlyPlural, many(3, false));
+    let run = gen_run(
+        &["--from", "um-rest", "--url", &format!("{}/", fake.url)],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        names_of(&run.stdout),
+        vec![
+            "site001.example.org",
+            "site002.example.org",
+            "site003.example.org"
+        ]
+    );
+    let hits = fake.hits();
+    assert!(hits[0].starts_with("/wp-json/wu/v2/domain?"), "{hits:?}");
+    assert!(hits[1].starts_with("/wp-json/wu/v2/domains?"), "{hits:?}");
+    assert!(
+        run.stdout.contains(&format!("from {}/.", fake.url)),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn generate_explains_a_401_an_html_page_and_a_missing_route() {
+    let fake = FakeUm::start(Style::Unauthorized, many(3, false));
+    let run = gen_run(&["--from", "um-rest", "--url", &fake.url], None);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.contains("GET /wp-json/wu/v2/domain: 401 from Ultimate Multisite (wu_rest_unauthorized: Sorry, you are not allowed to do that.) — check WU_API_KEY and WU_API_SECRET, and that the web server passes the Authorization header through"),
+        "{}",
+        run.stderr
+    );
+
+    let fake = FakeUm::start(Style::Html, many(3, false));
+    let run = gen_run(&["--from", "um-rest", "--url", &fake.url], None);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains(
+            "GET /wp-json/wu/v2/domain: the network answered 503 with an HTML page, not JSON: \"<!DOCTYPE html> <html><head><title>Maintenance"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    // A WordPress without the plugin: both routes are 404 (rest_no_route).
+    let fake = FakeUm::start(Style::OnlyPlural, many(3, false));
+    let run = gen_run(
+        &["--from", "um-rest", "--url", &format!("{}/sub", fake.url)],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("GET /sub/wp-json/wu/v2/domain: 404 from the network, also at /sub/wp-json/wu/v2/domains — the WordPress REST API is disabled, or the Ultimate Multisite plugin is not network-active"),
+        "{}",
+        run.stderr
+    );
+
+    let run = Command::new(env!("CARGO_BIN_EXE_rcdomains"))
+        .args(["generate", "--from", "um-rest", "--url", &fake.url])
+        .env_remove("WU_API_KEY")
+        .env_remove("WU_API_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("set WU_API_KEY and WU_API_SECRET"),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+#[test]
+fn generate_applies_the_selection_rules_and_their_overrides() {
+    let rows = json!([
+        {"id": "1", "blog_id": "1", "domain": "network.example", "active": "1", "primary_domain": "1", "stage": "done"},
+        {"id": "2", "blog_id": "2", "domain": "Shop.Example.ORG", "active": "1", "primary_domain": "1", "stage": "done"},
+        {"id": "3", "blog_id": "2", "domain": "shop.example.org", "active": "1", "primary_domain": "0", "stage": "done"},
+        {"id": "4", "blog_id": "3", "domain": "site3.network.example", "active": "1", "primary_domain": "1", "stage": "done"},
+        {"id": "5", "blog_id": "4", "domain": "off.example.com", "active": "0", "primary_domain": "0", "stage": "failed"},
+        {"id": "6", "blog_id": "5", "domain": "bad_name.example", "active": "1", "primary_domain": "0", "stage": "checking-dns"},
+        {"id": "7", "blog_id": "6", "domain": "dns-pending.example.net", "active": 1, "primary_domain": 0, "stage": "checking-dns"}
+    ])
+    .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("domains.json");
+    std::fs::write(&input, &rows).unwrap();
+    let input = input.to_str().unwrap();
+
+    let run = gen_run(&["--from", "wp-cli", "--input", input], None);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        names_of(&run.stdout),
+        vec![
+            "dns-pending.example.net",
+            "network.example",
+            "shop.example.org",
+            "site3.network.example"
+        ]
+    );
+    assert!(
+        run.stderr
+            .contains("skipped `bad_name.example` (mapping 6): not a valid domain name"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "4 names (4 added, 0 removed), 0 tombstones; 7 rows read, left out: 1 inactive, 1 invalid, 1 duplicate; 1 warning"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    // --network-domain alone cannot see the app (no RunCloud credentials): it keeps the names
+    // and says so; with --exclude-subdomains they are left out. --include-inactive keeps off rows.
+    let run = gen_run(
+        &[
+            "--from",
+            "wp-cli",
+            "--input",
+            input,
+            "--network-domain",
+            "network.example",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(names_of(&run.stdout).contains(&"site3.network.example".to_string()));
+    assert!(
+        run.stderr.contains("names below network.example are kept: no RunCloud credentials to look at the app; pass --exclude-subdomains"),
+        "{}",
+        run.stderr
+    );
+    let run = gen_run(
+        &[
+            "--from",
+            "wp-cli",
+            "--input",
+            input,
+            "--network-domain",
+            "network.example",
+            "--exclude-subdomains",
+            "--include-inactive",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        names_of(&run.stdout),
+        vec![
+            "dns-pending.example.net",
+            "network.example",
+            "off.example.com",
+            "shop.example.org"
+        ]
+    );
+}
+
+#[test]
+fn generate_from_wp_cli_on_stdin_with_a_site_list() {
+    let sites = json!([
+        {"blog_id": "2", "domain": "shop.example.org", "archived": "0", "spam": "0", "deleted": "0"},
+        {"blog_id": "3", "domain": "blog.example.net", "archived": "1", "spam": "0", "deleted": "0"},
+        {"blog_id": "4", "domain": "site4.network.example", "archived": "0", "spam": "1", "deleted": "0"}
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let sites_path = dir.path().join("sites.json");
+    std::fs::write(&sites_path, sites.to_string()).unwrap();
+    let fixture = std::fs::read_to_string(domain_list_fixture()).unwrap();
+
+    let run = gen_run(&["--from", "wp-cli", "--input", "-"], Some(&fixture));
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        names_of(&run.stdout),
+        vec![
+            "blog.example.net",
+            "shop.example.org",
+            "site4.network.example"
+        ]
+    );
+    assert!(
+        run.stdout.contains("--from wp-cli` from stdin."),
+        "{}",
+        run.stdout
+    );
+
+    let run = gen_run(
+        &[
+            "--from",
+            "wp-cli",
+            "--input",
+            "-",
+            "--sites",
+            sites_path.to_str().unwrap(),
+        ],
+        Some(&fixture),
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(names_of(&run.stdout), vec!["shop.example.org"]);
+    assert!(
+        run.stderr
+            .contains("left out: 1 inactive, 2 of archived, spam or deleted sites"),
+        "{}",
+        run.stderr
+    );
+}
+
+const HAND_WRITTEN: &str = "\
+# yaml-language-server: $schema=../schema/desired.schema.json
+# Our network. Ask ops before touching removals.
+version: 1
+target:
+  server: 11667            # web-1
+  app: 940288
+defaults:
+  www: true                # www twins everywhere
+  redirection: non-www
+ssl:
+  mode: basic
+dns:
+  require: true
+  also_accept: [198.51.100.0/24]   # the CDN
+removals:
+  prune: true
+  protect: [\"network.example\"]
+  max: 5                   # reviewed 2025-06
+domains:
+  - old.example.com
+  - name: shop.example.org   # the big customer
+    www: false
+    redirection: none
+  - name: gone.example.net
+    state: absent
+";
+
+#[test]
+fn generate_merges_into_an_existing_file_and_check_reports_changes() {
+    let f = DesiredFile::new(HAND_WRITTEN);
+    let input = domain_list_fixture();
+    let args = ["--from", "wp-cli", "--input", &input, "-o", f.arg()];
+
+    let check = gen_run(&[&args[..], &["--check"]].concat(), None);
+    assert_eq!(check.code, 2, "{}", check.all());
+    assert_eq!(std::fs::read_to_string(&f.path).unwrap(), HAND_WRITTEN);
+    assert!(
+        check
+            .stderr
+            .contains("would change (--check: nothing written)"),
+        "{}",
+        check.stderr
+    );
+
+    let run = gen_run(&args, None);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let written = std::fs::read_to_string(&f.path).unwrap();
+    let expected = format!(
+        "\
+# yaml-language-server: $schema=../schema/desired.schema.json
+# Generated by `rcdomains generate --from wp-cli` from {input}.
+# Regenerate rather than edit `domains:` by hand; the other sections and per-domain settings are kept.
+# Our network. Ask ops before touching removals.
+version: 1
+target:
+  server: 11667            # web-1
+  app: 940288
+defaults:
+  www: true                # www twins everywhere
+  redirection: non-www
+ssl:
+  mode: basic
+dns:
+  require: true
+  also_accept: [198.51.100.0/24]   # the CDN
+removals:
+  prune: true
+  protect: [\"network.example\"]
+  max: 5                   # reviewed 2025-06
+domains:
+  - blog.example.net
+  - name: gone.example.net
+    state: absent
+  - name: shop.example.org
+    www: false
+    redirection: none
+  - site4.network.example
+"
+    );
+    assert_eq!(written, expected);
+    assert!(
+        run.stderr
+            .contains("3 names (2 added, 1 removed), 1 tombstone"),
+        "{}",
+        run.stderr
+    );
+
+    // Regenerating from the same data: byte-identical, and --check says so.
+    let again = gen_run(&args, None);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(std::fs::read_to_string(&f.path).unwrap(), expected);
+    let check = gen_run(&[&args[..], &["--check"]].concat(), None);
+    assert_eq!(check.code, 0, "{}", check.all());
+    assert!(check.stderr.contains("is up to date"), "{}", check.stderr);
+
+    // The file still validates through the binary.
+    let v = rcd(None, Auth::None, &["validate", "-f", f.arg()]);
+    assert_eq!(v.code, 0, "{}", v.all());
+}
+
+#[test]
+fn generate_from_runcloud_adopts_the_live_app_and_plans_nothing() {
+    let sb = Sandbox::start(&seed(
+        &[
+            "{name: network.example, type: primary, www: true, redirection: non-www, wildcard: true}",
+            "{name: shop.example.org, www: false, redirection: none}",
+            "{name: docs.example.org, www: true, redirection: non-www}",
+            "{name: staging.network.example, www: false, redirection: none}",
+        ],
+        "",
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("domains.yaml");
+    let out = path.to_str().unwrap();
+    let run = rcd(
+        Some(&sb),
+        Auth::V3,
+        &[
+            "generate", "--from", "runcloud", "--server", "1", "--app", "2", "-o", out,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.ends_with(
+            "version: 1\ntarget:\n  server: 1\n  app: 2\ndomains:\n  - docs.example.org\n  - network.example\n  - name: shop.example.org\n    www: false\n    redirection: none\n  - name: staging.network.example\n    www: false\n    redirection: none\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("--from runcloud` from RunCloud server 1 app 2."),
+        "{text}"
+    );
+    assert!(
+        run.stderr
+            .contains("`network.example` is a wildcard domain"),
+        "{}",
+        run.stderr
+    );
+
+    let plan = rcd(Some(&sb), Auth::V3, &["plan", "-f", out, "--skip-dns"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout
+            .contains("0 to add, 0 to update, 0 to remove, 0 SSL, 0 deferred")
+            && plan.stdout.contains("No changes"),
+        "{}",
+        plan.stdout
+    );
+    assert!(sb.writes().is_empty(), "{:?}", sb.writes());
+
+    // The ids now come from the file; the app's wildcard leaves out names below the network.
+    let run = rcd(
+        Some(&sb),
+        Auth::V3,
+        &[
+            "generate",
+            "--from",
+            "runcloud",
+            "-o",
+            out,
+            "--network-domain",
+            "network.example",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("staging.network.example"), "{text}");
+    assert!(
+        run.stderr.contains("(0 added, 1 removed)"),
+        "{}",
+        run.stderr
+    );
+
+    // With the plugin's rows: the app's wildcard (seen through the RunCloud credentials) leaves
+    // out site4.network.example.
+    let input = domain_list_fixture();
+    let run = rcd(
+        Some(&sb),
+        Auth::V3,
+        &[
+            "generate",
+            "--from",
+            "wp-cli",
+            "--input",
+            &input,
+            "--network-domain",
+            "network.example",
+            "--server",
+            "1",
+            "--app",
+            "2",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        names_of(&run.stdout),
+        vec!["blog.example.net", "shop.example.org"]
+    );
+}
+
+#[test]
+fn generate_never_shows_the_plugin_credentials() {
+    let basic = base64(&format!("{WU_KEY}:{WU_SECRET}"));
+    let ok = FakeUm::start(Style::Page, many(120, false));
+    let refused = FakeUm::start(Style::Unauthorized, many(3, false));
+    let html = FakeUm::start(Style::Html, many(3, false));
+    let mut saw_requests = false;
+    for (fake, code) in [(&ok, 0), (&refused, 1), (&html, 1)] {
+        for extra in [&[][..], &["--log-format", "json"][..]] {
+            let args = [
+                &["--from", "um-rest", "--url", &fake.url, "-vvv"][..],
+                extra,
+            ]
+            .concat();
+            let run = gen_run(&args, None);
+            assert_eq!(run.code, code, "{}", run.all());
+            for s in [WU_KEY, WU_SECRET, basic.as_str()] {
+                assert!(!run.all().contains(s), "credential leaked:\n{}", run.all());
+            }
+            saw_requests |= run.stderr.contains("/wp-json/wu/v2/domain");
+        }
+    }
+    assert!(
+        saw_requests,
+        "the -vvv logs show the requests (else this test proves nothing)"
+    );
+}
