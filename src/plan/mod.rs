@@ -587,6 +587,23 @@ fn plan_ssl(
                 let uncovered: Vec<DomainName> =
                     names.iter().filter(|n| not_covered(n)).cloned().collect();
                 if !changed && uncovered.is_empty() {
+                    // Not known to be covered and not ready: report it, so the operator sees
+                    // why the name has no certificate yet.
+                    let covered = names
+                        .iter()
+                        .all(|n| matches!(checks.tls.get(n), Some(Coverage::Covered { .. })));
+                    let missing = unready(&names);
+                    if !covered && !missing.is_empty() && !live.ssl.auto_ssl {
+                        let total = missing.len();
+                        deferred.push(Deferred {
+                            kind: ActionKind::Ssl,
+                            name: d.name.clone(),
+                            reason: DeferReason::SslNamesNotReady {
+                                names: missing,
+                                total,
+                            },
+                        });
+                    }
                     continue;
                 }
                 if live.ssl.auto_ssl {

@@ -1,6 +1,7 @@
 //! Laws of the planner, property-tested, and table tests of its gates.
 
 use super::*;
+use crate::checks::Coverage;
 use crate::checks::dns::DnsFinding;
 use crate::desired::name::Pattern;
 use crate::desired::raw::SslEnvironment;
@@ -421,5 +422,284 @@ fn basic_mode_defers_additions_whose_dns_is_not_ready() {
         DeferReason::DnsNotReady {
             finding: "mismatch".into()
         }
+    );
+}
+
+// ---- SSL ------------------------------------------------------------------------------------
+
+fn arb_finding() -> impl Strategy<Value = DnsFinding> {
+    prop_oneof![
+        3 => Just(DnsFinding::Ready { addresses: vec!["203.0.113.10".parse().unwrap()] }),
+        1 => Just(DnsFinding::Mismatch { addresses: vec!["198.51.100.1".parse().unwrap()] }),
+        1 => Just(DnsFinding::Nxdomain),
+        1 => Just(DnsFinding::Error { reason: "timed out".into() }),
+    ]
+}
+
+fn arb_coverage() -> impl Strategy<Value = Coverage> {
+    prop_oneof![
+        Just(Coverage::Covered { days_left: 30 }),
+        Just(Coverage::NotCovered {
+            why: "not named".into()
+        }),
+        Just(Coverage::Unknown {
+            why: "refused".into()
+        }),
+    ]
+}
+
+prop_compose! {
+    fn arb_checks()(
+        dns in prop::collection::btree_map(name_strategy(), arb_finding(), 0..40),
+        www_dns in prop::collection::btree_map(name_strategy(), arb_finding(), 0..40),
+        tls in prop::collection::btree_map(name_strategy(), arb_coverage(), 0..40),
+        missing in any::<bool>(),
+    ) -> Checks {
+        let mut c = Checks { dns_checked: true, ..Checks::default() };
+        for (k, f) in dns { c.dns.insert(n(&k), f); }
+        if !missing {
+            for (k, f) in www_dns { c.dns.insert(n(&format!("www.{k}")), f); }
+        }
+        for (k, v) in tls { c.tls.insert(n(&k), v); }
+        c
+    }
+}
+
+proptest! {
+    #[test]
+    fn no_ssl_order_covers_a_name_that_is_not_ready(
+        d in arb_desired(), l in arb_live(), checks in arb_checks(),
+        mode in prop_oneof![Just(SslMode::Auto), Just(SslMode::Basic), Just(SslMode::Advanced)],
+        advanced_live in any::<bool>(), has_cert in any::<bool>(), auto_ssl in any::<bool>(),
+    ) {
+        let mut d = d;
+        d.ssl_mode = mode;
+        let mut l = l;
+        l.ssl.advanced = advanced_live;
+        l.ssl.auto_ssl = auto_ssl;
+        l.ssl.certificate = has_cert.then_some(crate::model::LiveCertificate { id: 9, valid_until: None, staging: false });
+        let p = plan(&d, &l, &checks, NOW, PlanOptions::default());
+        let orders: Vec<&Action> = p.actions.iter().filter(|a| a.kind() == ActionKind::Ssl).collect();
+        if auto_ssl {
+            prop_assert!(orders.is_empty(), "AutoSSL on: no orders");
+        }
+        if effective_ssl_mode(mode, &l) == SslMode::Basic {
+            prop_assert!(orders.len() <= 1, "at most one basic order: {orders:?}");
+        }
+        for a in orders {
+            if let Action::Ssl { covers, .. } = a {
+                for name in covers {
+                    prop_assert!(checks.is_ready(name), "ordered for {name}, finding {:?}", checks.dns.get(name));
+                }
+                prop_assert!(covers.len() <= CERTIFICATE_NAME_LIMIT);
+            }
+        }
+        // Additions deferred in basic mode are exactly the desired, unattached, not-ready names.
+        if effective_ssl_mode(mode, &l) == SslMode::Basic {
+            for a in &p.actions {
+                if let Action::Add { name, .. } = a {
+                    prop_assert!(checks.is_ready(name) || checks.dns_finding(name).is_none());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn skip_dns_never_orders_a_certificate(d in arb_desired(), l in arb_live()) {
+        let p = plan(&d, &l, &Checks::skipped(), NOW, PlanOptions::default());
+        prop_assert!(p.actions.iter().all(|a| a.kind() != ActionKind::Ssl));
+        prop_assert!(p.ssl_note.is_some());
+    }
+}
+
+fn ready(names: &[&str]) -> Checks {
+    let mut c = Checks {
+        dns_checked: true,
+        ..Checks::default()
+    };
+    for name in names {
+        c.dns.insert(
+            n(name),
+            DnsFinding::Ready {
+                addresses: vec!["203.0.113.10".parse().unwrap()],
+            },
+        );
+    }
+    c
+}
+
+#[test]
+fn basic_mode_plans_one_redeploy_when_the_set_of_names_changes() {
+    let d = desired(
+        vec![
+            ("a.example", settings(false, 0)),
+            ("b.example", settings(false, 0)),
+            ("c.example", settings(false, 0)),
+        ],
+        false,
+    );
+    let mut l = live(vec![live_domain(
+        1,
+        "a.example",
+        DomainKind::Primary,
+        settings(false, 0),
+    )]);
+    l.ssl.certificate = Some(crate::model::LiveCertificate {
+        id: 7,
+        valid_until: None,
+        staging: false,
+    });
+    let mut checks = ready(&["a.example", "b.example"]);
+    checks.dns.insert(n("c.example"), DnsFinding::Nxdomain);
+    let p = plan(&d, &l, &checks, NOW, PlanOptions::default());
+    assert_eq!(
+        p.actions,
+        vec![
+            Action::Add {
+                name: n("b.example"),
+                settings: settings(false, 0)
+            },
+            Action::Ssl {
+                name: n("a.example"),
+                order: SslOrder::BasicRedeploy { certificate_id: 7 },
+                covers: vec![n("a.example"), n("b.example")]
+            },
+        ]
+    );
+    assert_eq!(p.deferred.len(), 1);
+    assert_eq!(p.deferred[0].name, n("c.example"));
+}
+
+#[test]
+fn basic_mode_defers_the_order_while_an_attached_name_is_not_ready() {
+    let d = desired(vec![("a.example", settings(true, 2))], false);
+    let l = live(vec![live_domain(
+        1,
+        "a.example",
+        DomainKind::Primary,
+        settings(true, 2),
+    )]);
+    // No certificate yet; www.a.example is not ready.
+    let p = plan(&d, &l, &ready(&["a.example"]), NOW, PlanOptions::default());
+    assert!(p.actions.is_empty());
+    assert_eq!(p.deferred[0].kind, ActionKind::Ssl);
+    assert!(
+        matches!(&p.deferred[0].reason, DeferReason::SslNamesNotReady { names, .. } if names == &vec![n("www.a.example")])
+    );
+}
+
+#[test]
+fn an_unknown_coverage_alone_never_orders() {
+    let d = desired(vec![("a.example", settings(false, 0))], false);
+    let mut l = live(vec![live_domain(
+        1,
+        "a.example",
+        DomainKind::Primary,
+        settings(false, 0),
+    )]);
+    l.ssl.certificate = Some(crate::model::LiveCertificate {
+        id: 7,
+        valid_until: None,
+        staging: false,
+    });
+    let mut checks = ready(&["a.example"]);
+    checks.tls.insert(
+        n("a.example"),
+        Coverage::Unknown {
+            why: "connection refused".into(),
+        },
+    );
+    assert!(
+        plan(&d, &l, &checks, NOW, PlanOptions::default())
+            .actions
+            .is_empty()
+    );
+    checks.tls.insert(
+        n("a.example"),
+        Coverage::NotCovered {
+            why: "expired".into(),
+        },
+    );
+    let p = plan(&d, &l, &checks, NOW, PlanOptions::default());
+    assert_eq!(p.actions.len(), 1, "a known uncovered name does order");
+}
+
+#[test]
+fn advanced_mode_orders_per_ready_name_and_defers_the_rest() {
+    let mut d = desired(
+        vec![
+            ("a.example", settings(false, 0)),
+            ("b.example", settings(false, 0)),
+            ("c.example", settings(false, 0)),
+        ],
+        false,
+    );
+    d.ssl_mode = SslMode::Advanced;
+    let l = live(vec![
+        live_domain(1, "a.example", DomainKind::Primary, settings(false, 0)),
+        live_domain(2, "b.example", DomainKind::Alias, settings(false, 0)),
+    ]);
+    let mut checks = ready(&["a.example", "b.example"]);
+    checks.dns.insert(
+        n("c.example"),
+        DnsFinding::Mismatch {
+            addresses: vec!["198.51.100.1".parse().unwrap()],
+        },
+    );
+    checks
+        .tls
+        .insert(n("a.example"), Coverage::Covered { days_left: 40 });
+    checks.tls.insert(
+        n("b.example"),
+        Coverage::NotCovered {
+            why: "expired".into(),
+        },
+    );
+    let p = plan(&d, &l, &checks, NOW, PlanOptions::default());
+    let ssl: Vec<&Action> = p
+        .actions
+        .iter()
+        .filter(|a| a.kind() == ActionKind::Ssl)
+        .collect();
+    assert_eq!(
+        ssl,
+        vec![&Action::Ssl {
+            name: n("b.example"),
+            order: SslOrder::AdvancedInstall { domain_id: Some(2) },
+            covers: vec![n("b.example")]
+        }]
+    );
+    // c.example is attached (advanced mode does not hold additions back) but its order waits.
+    assert!(p.actions.contains(&Action::Add {
+        name: n("c.example"),
+        settings: settings(false, 0)
+    }));
+    assert_eq!(
+        p.deferred
+            .iter()
+            .map(|d| (d.kind, d.name.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(ActionKind::Ssl, "c.example")]
+    );
+}
+
+#[test]
+fn more_than_100_names_advise_advanced_ssl() {
+    let names: Vec<String> = (0..101).map(|i| format!("n{i}.example")).collect();
+    let d = desired(
+        names
+            .iter()
+            .map(|s| (s.as_str(), settings(false, 0)))
+            .collect(),
+        false,
+    );
+    let l = live(vec![]);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let p = plan(&d, &l, &ready(&refs), NOW, PlanOptions::default());
+    assert!(p.actions.iter().all(|a| a.kind() != ActionKind::Ssl));
+    assert!(
+        p.deferred
+            .iter()
+            .any(|d| matches!(d.reason, DeferReason::OverCertificateLimit { names: 101 }))
     );
 }

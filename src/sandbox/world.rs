@@ -598,15 +598,24 @@ impl World {
         let name = names::normalise(sni);
         let apex = name.strip_prefix("www.").unwrap_or(&name).to_string();
         let state = self.lock();
-        state
+        let app = state
             .apps
             .values()
-            .filter(|a| a.domains.iter().any(|d| d.name == name || d.name == apex))
-            .find_map(|a| {
-                a.basic_cert
-                    .as_ref()
-                    .or_else(|| a.domain_certs.values().next())
-            })
-            .map(|c| c.view())
+            .find(|a| a.domains.iter().any(|d| d.name == name || d.name == apex))?;
+        // Like nginx without a matching server block: the app's certificate, or a default
+        // self-signed one that names no customer domain.
+        Some(match app.basic_cert.as_ref() {
+            Some(c) => c.view(),
+            None => {
+                let now = jiff::Timestamp::now().as_second();
+                CertView {
+                    id: 0,
+                    names: vec!["default.sandbox.invalid".into()],
+                    not_before: now - DAY,
+                    not_after: now + 365 * DAY,
+                    staging: false,
+                }
+            }
+        })
     }
 }
