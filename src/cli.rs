@@ -236,6 +236,12 @@ pub struct SandboxArgs {
     /// Seed file describing servers, apps, domains, SSL and DNS.
     #[arg(long, default_value = "examples/sandbox-seed.yaml")]
     pub seed: PathBuf,
+    /// Address of the DNS server (UDP and TCP) serving the seed's zone [default: a free port].
+    #[arg(long)]
+    pub dns_listen: Option<SocketAddr>,
+    /// Address of the TLS endpoint presenting the issued certificates [default: a free port].
+    #[arg(long)]
+    pub tls_listen: Option<SocketAddr>,
     /// Arm a fault (repeatable), e.g. `status=503,times=2,path=/domains`.
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,

@@ -107,7 +107,15 @@ pub async fn run(
         concurrency = opts.concurrency,
         "checking DNS"
     );
+    let started = std::time::Instant::now();
     let found = dns::check_names(&resolver, &list, &accept, opts.concurrency).await;
+    let secs = started.elapsed().as_secs_f64();
+    tracing::info!(
+        names = list.len(),
+        dns_ms = (secs * 1000.0) as u64,
+        lookups_per_sec = (list.len() as f64 / secs.max(1e-9)) as u64,
+        "DNS checks done"
+    );
     let dns: BTreeMap<DomainName, DnsFinding> = found
         .into_iter()
         .map(|(n, f)| (DomainName::from_live(&n), f))
@@ -122,6 +130,8 @@ pub async fn run(
         port = opts.tls_port,
         "reading presented certificates"
     );
+    let started = std::time::Instant::now();
+    let probes = probe_names.len();
     let now = jiff::Timestamp::now().as_second();
     let ip = live.server_ip;
     let tls: BTreeMap<DomainName, Coverage> = futures_util::stream::iter(probe_names)
@@ -150,6 +160,11 @@ pub async fn run(
         .buffer_unordered(opts.concurrency.max(1))
         .collect()
         .await;
+    tracing::info!(
+        names = probes,
+        tls_ms = started.elapsed().as_millis() as u64,
+        "certificate checks done"
+    );
     Ok(Checks {
         dns_checked: true,
         dns,
