@@ -7,5 +7,6 @@ mod bad_input;
 mod end_to_end;
 mod generate;
 mod safety;
+mod saved_plan;
 mod secrets;
 mod static_files;
