@@ -6,6 +6,7 @@ mod support;
 mod bad_input;
 mod end_to_end;
 mod generate;
+mod markdown;
 mod safety;
 mod saved_plan;
 mod secrets;

@@ -40,13 +40,44 @@ impl Block {
     }
 }
 
-/// The summary, then as much of the detail as fits under `LIMIT`.
-fn assemble(summary: String, blocks: Vec<Block>, what: &str) -> String {
-    let mut out = summary;
+/// The summary, then as much of the detail as fits under `LIMIT`. When the detail does not
+/// fit, every section keeps the same number of first lines (the most that fits), so that a
+/// long list of additions cannot crowd out the removals, the deferred items or the diff.
+fn assemble(summary: String, mut blocks: Vec<Block>, what: &str) -> String {
     let budget = LIMIT.saturating_sub(RESERVE);
     let mut cut = 0usize;
+    let size_with = |blocks: &[Block], cap: usize| -> usize {
+        blocks
+            .iter()
+            .map(|b| {
+                b.open.len()
+                    + b.close.len()
+                    + b.lines.iter().take(cap).map(String::len).sum::<usize>()
+            })
+            .sum()
+    };
+    let longest = blocks.iter().map(|b| b.lines.len()).max().unwrap_or(0);
+    if summary.len() + size_with(&blocks, longest) > budget {
+        let (mut lo, mut hi) = (0usize, longest);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if summary.len() + size_with(&blocks, mid) <= budget {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        for b in &mut blocks {
+            if b.lines.len() > lo {
+                cut += b.lines.len() - lo;
+                b.lines.truncate(lo);
+            }
+        }
+    }
+    let mut out = summary;
+    let mut full = false;
     for b in blocks {
-        if cut > 0 {
+        if full {
             cut += b.lines.len();
             continue;
         }
@@ -56,8 +87,9 @@ fn assemble(summary: String, blocks: Vec<Block>, what: &str) -> String {
             out.push_str(&b.close);
             continue;
         }
+        full = true;
         if out.len() + b.open.len() + b.close.len() > budget {
-            cut += b.lines.len().max(1);
+            cut += b.lines.len();
             continue;
         }
         out.push_str(&b.open);
