@@ -173,3 +173,17 @@ fn ci_examples_parse_and_run_only_real_rcdomains_commands() {
         "the pipelines apply saved plans, never a fresh plan with --yes: {commands:?}"
     );
 }
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef rcdomains"),
+        ("fish", "complete -c rcdomains"),
+    ] {
+        let run = rcd(None, Auth::None, &["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {}", run.all());
+        assert!(run.stdout.contains(marker), "{shell}: {}", run.stdout);
+        assert!(run.stdout.contains("detailed-exitcode"), "{shell}");
+    }
+}

@@ -30,7 +30,7 @@ pub async fn execute(
     desired: &desired::Desired,
     session: &Session,
 ) -> anyhow::Result<Exit> {
-    let planned = compute(g, desired, session, options(args.plan)).await?;
+    let planned = compute(g, out, desired, session, options(args.plan)).await?;
     carry_out(g, args, out, &planned, session, true).await
 }
 
@@ -78,7 +78,7 @@ async fn apply_saved(
         app: Some(inputs.live.app_id),
     };
     let session = Session::for_target(&g, target, &file, resolved)?;
-    let planned = compute(&g, &desired, &session, inputs.plan_options()).await?;
+    let planned = compute(&g, out, &desired, &session, inputs.plan_options()).await?;
     let fresh = planned.json(true);
     if fresh.fingerprint.as_deref() != Some(saved.fingerprint.as_str()) {
         let dns_now = |name: &str| {
@@ -144,7 +144,9 @@ async fn carry_out(
             return Ok(Exit::Success);
         }
     }
+    let progress = out.progress(&format!("applying {} actions", plan.actions.len()));
     let report = apply::execute(plan, &session.client, args.parallelism).await;
+    drop(progress);
     finish(g, args, out, &report, true)?;
     tracing::info!(requests = session.client.request_count(), "apply done");
     Ok(if report.failed() > 0 {

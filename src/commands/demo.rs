@@ -68,7 +68,7 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
     let step = |n: u8, what: &str| out.print(&out.style.bold(&format!("\n== {n}. {what}")));
 
     step(1, &format!("rcdomains plan -f {}", desired.source));
-    let first = compute(&g, &desired, &session, PlanOptions::default()).await?;
+    let first = compute(&g, out, &desired, &session, PlanOptions::default()).await?;
     out.print(&render_plan(&g, out, &first));
 
     step(2, "rcdomains apply --yes");
@@ -111,7 +111,7 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
     }
 
     step(4, "rcdomains plan (again)");
-    let last = compute(&g, &desired, &session, PlanOptions::default()).await?;
+    let last = compute(&g, out, &desired, &session, PlanOptions::default()).await?;
     out.print(&render_plan(&g, out, &last));
     handle.shutdown();
     if last.plan.has_changes() {

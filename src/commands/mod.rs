@@ -135,10 +135,15 @@ impl Planned {
 
 pub async fn compute(
     g: &Global,
+    out: &Output,
     desired: &Desired,
     session: &Session,
     options: PlanOptions,
 ) -> anyhow::Result<Planned> {
+    let progress = out.progress(&format!(
+        "reading the live state of server {} app {}",
+        session.server, session.app
+    ));
     let live = session
         .client
         .live_state(session.server, session.app)
@@ -149,6 +154,7 @@ pub async fn compute(
                 session.server, session.app
             )
         })?;
+    drop(progress);
     let checks = if g.skip_dns {
         Checks::skipped()
     } else {
@@ -159,6 +165,10 @@ pub async fn compute(
             tls_port: g.tls_port,
             tls_timeout: Duration::from_secs(g.dns_timeout.max(1) * 2),
         };
+        let _progress = out.progress(&format!(
+            "checking DNS and certificates for {} names",
+            desired.domains.len().max(live.domains.len())
+        ));
         checks::run(desired, &live, &opts).await.context(
             "cannot check DNS (use --resolver IP:PORT, or --skip-dns to plan without DNS checks)",
         )?

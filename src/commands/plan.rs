@@ -13,7 +13,7 @@ use anyhow::Context;
 pub async fn run(g: &Global, args: &PlanCommandArgs, out: &Output) -> anyhow::Result<Exit> {
     let desired = desired::load(&g.file)?;
     let session = Session::from_env(g, &desired)?;
-    let planned = compute(g, &desired, &session, options(args.plan)).await?;
+    let planned = compute(g, out, &desired, &session, options(args.plan)).await?;
     out.print(&render_plan(g, out, &planned));
     if let Some(path) = &args.out {
         let saved = planned.json(true);
