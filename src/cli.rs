@@ -90,6 +90,8 @@ pub struct Global {
 pub enum Format {
     Text,
     Json,
+    /// For a pull-request comment or a GitHub step summary (plan and apply).
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,8 +112,8 @@ pub enum Command {
     /// Check the desired-state file offline (no network).
     Validate(GateArgs),
     /// Read live state and print the plan; changes nothing.
-    Plan(PlanArgs),
-    /// Carry out a fresh plan (asks on a terminal; needs --yes otherwise).
+    Plan(PlanCommandArgs),
+    /// Carry out a fresh plan (asks on a terminal; needs --yes otherwise), or exactly a saved plan.
     Apply(ApplyArgs),
     /// Print the JSON Schema of the desired-state file, or of the JSON plan.
     Schema {
@@ -124,6 +126,11 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Start the sandbox in-process and run plan → apply → plan on examples/.
     Demo(DemoArgs),
+    /// Print a shell completion script (e.g. `rcdomains completions bash > /etc/bash_completion.d/rcdomains`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,8 +155,30 @@ pub struct PlanArgs {
     pub allow_removals: Option<u32>,
 }
 
-#[derive(Debug, Args, Clone, Copy)]
+/// `rcdomains plan`'s own flags.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PlanCommandArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Also save the plan (JSON, with its inputs and fingerprint) to FILE, for `rcdomains apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there are no changes, 2 when changes are pending (1 error, 3 refused).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// With --detailed-exitcode: deferred items count as changes (exit 2).
+    #[arg(long, requires = "detailed_exitcode")]
+    pub deferred_as_changes: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(
+    after_help = "With PLANFILE (from `plan --out`), apply re-reads the desired file named in it and the live state, recomputes the plan and applies it only when its fingerprint is unchanged (no --yes needed: it was reviewed); otherwise it exits 3, changes nothing and prints what drifted."
+)]
 pub struct ApplyArgs {
+    /// A saved plan (`rcdomains plan --out FILE`): apply exactly it, or refuse when anything drifted.
+    #[arg(value_name = "PLANFILE")]
+    pub planfile: Option<PathBuf>,
     #[command(flatten)]
     pub plan: PlanArgs,
     /// Apply without asking.
@@ -158,6 +187,10 @@ pub struct ApplyArgs {
     /// API requests in flight at once during apply.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub parallelism: usize,
+    /// Write a JSON report of every action's outcome (ok, failed with the API's message,
+    /// skipped with why) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

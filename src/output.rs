@@ -86,6 +86,34 @@ impl Output {
     }
 }
 
+/// A phase indicator on stderr ("reading the live state…"), cleared when dropped. Shown only
+/// when stderr is a terminal, outside CI (`CI` unset) and without `-q`: never in a log.
+pub struct Progress {
+    active: bool,
+}
+
+impl Output {
+    pub fn progress(&self, phase: &str) -> Progress {
+        let active = !self.quiet
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("CI").is_none_or(|v| v.is_empty());
+        if active {
+            eprint!("\r\x1b[2K{phase}…");
+            let _ = std::io::stderr().flush();
+        }
+        Progress { active }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.active {
+            eprint!("\r\x1b[2K");
+            let _ = std::io::stderr().flush();
+        }
+    }
+}
+
 pub fn stdin_is_terminal() -> bool {
     std::io::stdin().is_terminal()
 }

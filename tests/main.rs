@@ -7,6 +7,8 @@ mod bad_input;
 mod dns_tls;
 mod end_to_end;
 mod generate;
+mod markdown;
 mod safety;
+mod saved_plan;
 mod secrets;
 mod static_files;

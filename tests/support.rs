@@ -100,6 +100,8 @@ pub fn rcd(sb: Option<&Sandbox>, auth: Auth, args: &[&str]) -> Run {
         "WU_RUNCLOUD_APP_ID",
         "RCDOMAINS_RATE_LIMIT",
         "NO_COLOR",
+        "GITHUB_STEP_SUMMARY",
+        "RCDOMAINS_PROGRESS",
     ] {
         cmd.env_remove(var);
     }

@@ -1,15 +1,22 @@
-//! `rcdomains apply`: plan afresh, confirm, carry out, report.
+//! `rcdomains apply`: plan afresh, confirm, carry out, report — or carry out exactly a saved
+//! plan (`apply PLANFILE`), refusing when anything it was computed from has drifted.
 
-use super::{Session, compute, options, render_plan};
-use crate::apply;
+use super::{Planned, Session, compute, options, render_plan};
+use crate::apply::{self, Report};
 use crate::cli::{ApplyArgs, Format, Global};
-use crate::desired;
+use crate::desired::{self, Target};
 use crate::exit::Exit;
 use crate::output::{self, Output};
 use crate::render;
-use anyhow::bail;
+use crate::runcloud::credentials;
+use crate::saved::{self, Saved};
+use anyhow::{Context, bail};
+use std::path::Path;
 
-pub async fn run(g: &Global, args: ApplyArgs, out: &Output) -> anyhow::Result<Exit> {
+pub async fn run(g: &Global, args: &ApplyArgs, out: &Output) -> anyhow::Result<Exit> {
+    if let Some(planfile) = &args.planfile {
+        return apply_saved(g, args, planfile, out).await;
+    }
     let desired = desired::load(&g.file)?;
     let session = Session::from_env(g, &desired)?;
     execute(g, args, out, &desired, &session).await
@@ -18,26 +25,115 @@ pub async fn run(g: &Global, args: ApplyArgs, out: &Output) -> anyhow::Result<Ex
 /// Plans and applies with an existing session (also used by the demo).
 pub async fn execute(
     g: &Global,
-    args: ApplyArgs,
+    args: &ApplyArgs,
     out: &Output,
     desired: &desired::Desired,
     session: &Session,
 ) -> anyhow::Result<Exit> {
-    let planned = compute(g, desired, session, options(args.plan)).await?;
+    let planned = compute(g, out, desired, session, options(args.plan)).await?;
+    carry_out(g, args, out, &planned, session, true).await
+}
+
+/// `apply PLANFILE`: recompute the saved plan from the desired file it names and the live
+/// state of now; apply only when the fingerprint is the same, else exit 3 with what drifted.
+async fn apply_saved(
+    g: &Global,
+    args: &ApplyArgs,
+    planfile: &Path,
+    out: &Output,
+) -> anyhow::Result<Exit> {
+    let file = planfile.display().to_string();
+    if args.plan.allow_removals.is_some() || args.plan.gate.allow_empty {
+        bail!(
+            "--allow-removals and --allow-empty are options of `plan`: {file} carries the ones it was planned with; plan again with them to change them"
+        );
+    }
+    let text = std::fs::read_to_string(planfile)
+        .with_context(|| format!("cannot read the saved plan {file}"))?;
+    let saved = Saved::parse(&text, &file)?;
+    if !saved.is_intact() {
+        out.print(&format!(
+            "Refused: {file} was changed after `rcdomains plan --out` wrote it (its fingerprint does not match its content). Nothing was changed.\nPlan again, review the new plan, and apply that."
+        ));
+        return Ok(Exit::Refused);
+    }
+    let inputs = &saved.inputs;
+    if inputs.options.dns_checked && g.skip_dns {
+        bail!(
+            "{file} was planned with DNS checks and apply checks DNS again: drop --skip-dns (pass --resolver if the plan used one)"
+        );
+    }
+    let mut g = g.clone();
+    g.skip_dns = !inputs.options.dns_checked;
+    let desired = desired::load(Path::new(&inputs.desired_file)).with_context(|| {
+        format!(
+            "{file} was planned from {}: run apply in the same directory (the same checkout) as plan",
+            inputs.desired_file
+        )
+    })?;
+    let env = |name: &str| std::env::var(name).ok();
+    let resolved = credentials::resolve(&env, g.wp_config.as_deref())?;
+    let target = Target {
+        server: Some(inputs.live.server_id),
+        app: Some(inputs.live.app_id),
+    };
+    let session = Session::for_target(&g, target, &file, resolved)?;
+    let planned = compute(&g, out, &desired, &session, inputs.plan_options()).await?;
+    let fresh = planned.json(true);
+    if fresh.fingerprint.as_deref() != Some(saved.fingerprint.as_str()) {
+        let dns_now = |name: &str| {
+            let name = crate::model::DomainName::from_live(name);
+            planned.checks.dns.get(&name).map(|f| f.label().to_string())
+        };
+        let mut lines = saved::drift(inputs, &planned.inputs, &dns_now);
+        let actions = serde_json::to_value(&fresh.actions).unwrap_or_default();
+        lines.extend(saved::action_drift(&saved.actions, &actions));
+        let mut text = format!(
+            "Refused: what {file} was planned from has drifted, so it is not the plan that was reviewed. Nothing was changed.\nWhat drifted:\n"
+        );
+        for l in lines.iter().take(50) {
+            text.push_str(&format!("  - {l}\n"));
+        }
+        if lines.len() > 50 {
+            text.push_str(&format!("  - … and {} more\n", lines.len() - 50));
+        }
+        text.push_str(
+            "Plan again (`rcdomains plan --out …`), review the new plan, and apply that.",
+        );
+        if g.format == Format::Markdown {
+            summarise(&text);
+        }
+        out.print(&text);
+        return Ok(Exit::Refused);
+    }
+    carry_out(&g, args, out, &planned, &session, false).await
+}
+
+/// Shows the plan, asks when `confirm` (a fresh plan; a saved one was reviewed already),
+/// applies, and reports.
+async fn carry_out(
+    g: &Global,
+    args: &ApplyArgs,
+    out: &Output,
+    planned: &Planned,
+    session: &Session,
+    confirm: bool,
+) -> anyhow::Result<Exit> {
     let plan = &planned.plan;
     if g.format == Format::Text || plan.refusal.is_some() || !plan.has_changes() {
-        out.print(&render_plan(g, out, plan));
+        out.print(&render_plan(g, out, planned));
     }
     if plan.refusal.is_some() {
         return Ok(Exit::Refused);
     }
     if !plan.has_changes() {
+        finish(g, args, out, &Report { outcomes: vec![] }, false)?;
         return Ok(Exit::Success);
     }
-    if !args.yes {
+    if confirm && !args.yes {
         if !output::stdin_is_terminal() {
             bail!(
-                "refusing to apply without --yes: there is no terminal to confirm on (in CI, review the plan and pass --yes)"
+                "refusing to apply without --yes: there is no terminal to confirm on (in CI, review the plan and pass --yes, or apply a saved plan: `rcdomains apply plan.json`)"
             );
         }
         if !out.confirm(&format!(
@@ -48,15 +144,56 @@ pub async fn execute(
             return Ok(Exit::Success);
         }
     }
+    let progress = out.progress(&format!("applying {} actions", plan.actions.len()));
     let report = apply::execute(plan, &session.client, args.parallelism).await;
-    out.print(&match g.format {
-        Format::Text => render::text::report(&report, out.style),
-        Format::Json => render::json::report(&report),
-    });
+    drop(progress);
+    finish(g, args, out, &report, true)?;
     tracing::info!(requests = session.client.request_count(), "apply done");
     Ok(if report.failed() > 0 {
         Exit::Partial
     } else {
         Exit::Success
     })
+}
+
+/// Prints the report (when anything ran), writes `--report FILE`, and appends the Markdown
+/// summary to GitHub's step summary when `--format markdown` runs in GitHub Actions.
+fn finish(
+    g: &Global,
+    args: &ApplyArgs,
+    out: &Output,
+    report: &Report,
+    ran: bool,
+) -> anyhow::Result<()> {
+    if ran || g.format == Format::Markdown {
+        out.print(&match g.format {
+            Format::Text => render::text::report(report, out.style),
+            Format::Json => render::json::report(report),
+            Format::Markdown => render::markdown::report(report),
+        });
+    }
+    if let Some(path) = &args.report {
+        std::fs::write(path, render::json::report(report))
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
+    }
+    if g.format == Format::Markdown {
+        summarise(&render::markdown::report(report));
+    }
+    Ok(())
+}
+
+/// Appends to `$GITHUB_STEP_SUMMARY` when set (GitHub Actions); a failure only warns.
+fn summarise(markdown: &str) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    use std::io::Write;
+    let result = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{markdown}"));
+    if let Err(e) = result {
+        tracing::warn!("cannot append to GITHUB_STEP_SUMMARY: {e}");
+    }
 }

@@ -59,18 +59,20 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
     };
     let session = Session::new(&g, &desired, resolved)?;
     let apply_args = ApplyArgs {
+        planfile: None,
         plan: PlanArgs::default(),
         yes: true,
         parallelism: 4,
+        report: None,
     };
     let step = |n: u8, what: &str| out.print(&out.style.bold(&format!("\n== {n}. {what}")));
 
     step(1, &format!("rcdomains plan -f {}", desired.source));
-    let first = compute(&g, &desired, &session, PlanOptions::default()).await?;
-    out.print(&render_plan(&g, out, &first.plan));
+    let first = compute(&g, out, &desired, &session, PlanOptions::default()).await?;
+    out.print(&render_plan(&g, out, &first));
 
     step(2, "rcdomains apply --yes");
-    let applied = execute(&g, apply_args, out, &desired, &session).await?;
+    let applied = execute(&g, &apply_args, out, &desired, &session).await?;
     if applied != Exit::Success {
         bail!("the demo's apply did not succeed (exit {})", applied.code());
     }
@@ -99,7 +101,7 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
                 d.name.as_str(),
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let applied = execute(&g, apply_args, out, &desired, &session).await?;
+        let applied = execute(&g, &apply_args, out, &desired, &session).await?;
         if applied != Exit::Success {
             bail!(
                 "the demo's second apply did not succeed (exit {})",
@@ -109,8 +111,8 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
     }
 
     step(4, "rcdomains plan (again)");
-    let last = compute(&g, &desired, &session, PlanOptions::default()).await?;
-    out.print(&render_plan(&g, out, &last.plan));
+    let last = compute(&g, out, &desired, &session, PlanOptions::default()).await?;
+    out.print(&render_plan(&g, out, &last));
     handle.shutdown();
     if last.plan.has_changes() {
         bail!("the last plan still has changes: the sandbox and the planner disagree");

@@ -23,6 +23,7 @@ use crate::plan::{Plan, PlanOptions};
 use crate::render;
 use crate::runcloud::credentials::{self, Resolved};
 use crate::runcloud::{Client, ClientConfig};
+use crate::saved;
 use anyhow::{Context, bail};
 use std::time::Duration;
 
@@ -30,13 +31,23 @@ pub async fn run(cli: &Cli, out: &Output) -> anyhow::Result<Exit> {
     let g = &cli.global;
     match &cli.command {
         Command::Validate(args) => validate::run(g, *args, out),
-        Command::Plan(args) => plan::run(g, *args, out).await,
-        Command::Apply(args) => apply::run(g, *args, out).await,
+        Command::Plan(args) => plan::run(g, args, out).await,
+        Command::Apply(args) => apply::run(g, args, out).await,
         Command::Schema { kind } => schema::run(*kind, out),
         Command::Sandbox(args) => sandbox::run(args, out).await,
         Command::Demo(args) => demo::run(g, args, out).await,
         Command::Generate(args) => generate::run(g, args, out).await,
+        Command::Completions { shell } => completions(*shell, out),
     }
+}
+
+/// `rcdomains completions SHELL`: the completion script, generated from the clap definition.
+fn completions(shell: clap_complete::Shell, out: &Output) -> anyhow::Result<Exit> {
+    use clap::CommandFactory;
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "rcdomains", &mut buf);
+    out.print(&String::from_utf8_lossy(&buf));
+    Ok(Exit::Success)
 }
 
 /// A client for the target of a desired file, from the environment and flags.
@@ -105,19 +116,34 @@ fn pick_id(
     }
 }
 
-/// Live state, checks and the plan for a desired file.
+/// Live state, checks and the plan for a desired file, with what it was computed from.
 pub struct Planned {
     pub live: LiveState,
     pub checks: Checks,
     pub plan: Plan,
+    pub inputs: saved::Inputs,
+}
+
+impl Planned {
+    /// The JSON plan with its fingerprint; with `keep_inputs`, as `plan --out` saves it.
+    pub fn json(&self, keep_inputs: bool) -> render::json::JsonPlan {
+        let mut json = render::json::to_json_plan(&self.plan);
+        saved::seal(&mut json, &self.inputs, keep_inputs);
+        json
+    }
 }
 
 pub async fn compute(
     g: &Global,
+    out: &Output,
     desired: &Desired,
     session: &Session,
     options: PlanOptions,
 ) -> anyhow::Result<Planned> {
+    let progress = out.progress(&format!(
+        "reading the live state of server {} app {}",
+        session.server, session.app
+    ));
     let live = session
         .client
         .live_state(session.server, session.app)
@@ -128,6 +154,7 @@ pub async fn compute(
                 session.server, session.app
             )
         })?;
+    drop(progress);
     let checks = if g.skip_dns {
         Checks::skipped()
     } else {
@@ -138,19 +165,33 @@ pub async fn compute(
             tls_port: g.tls_port,
             tls_timeout: Duration::from_secs(g.dns_timeout.max(1) * 2),
         };
+        let _progress = out.progress(&format!(
+            "checking DNS and certificates for {} names",
+            desired.domains.len().max(live.domains.len())
+        ));
         checks::run(desired, &live, &opts).await.context(
             "cannot check DNS (use --resolver IP:PORT, or --skip-dns to plan without DNS checks)",
         )?
     };
     let now = jiff::Timestamp::now().as_second();
     let plan = crate::plan::plan(desired, &live, &checks, now, options);
-    Ok(Planned { live, checks, plan })
+    let inputs = saved::inputs(desired, &live, &checks, &plan).with_options(options);
+    Ok(Planned {
+        live,
+        checks,
+        plan,
+        inputs,
+    })
 }
 
-pub fn render_plan(g: &Global, out: &Output, plan: &Plan) -> String {
+pub fn render_plan(g: &Global, out: &Output, planned: &Planned) -> String {
     match g.format {
-        Format::Text => render::text::plan(plan, out.style),
-        Format::Json => render::json::plan(plan),
+        Format::Text => render::text::plan(&planned.plan, out.style),
+        Format::Json => render::json::pretty(&planned.json(false)),
+        Format::Markdown => {
+            let json = planned.json(false);
+            render::markdown::plan(&planned.plan, json.fingerprint.as_deref())
+        }
     }
 }
 

@@ -16,6 +16,11 @@ pub const FORMAT_VERSION: u32 = 1;
 #[schemars(title = "rcdomains plan")]
 pub struct JsonPlan {
     pub format_version: u32,
+    /// SHA-256 of the inputs (normalised desired state, live state, the DNS findings the
+    /// actions depend on, the options) and of the actions and refusal; `apply PLANFILE` applies
+    /// only when a fresh computation gives the same fingerprint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     pub server_id: u64,
     pub app_id: u64,
     /// "v3" or "v2".
@@ -28,6 +33,10 @@ pub struct JsonPlan {
     pub deferred: Vec<JsonDeferred>,
     pub kept: Vec<JsonKept>,
     pub dns: JsonDns,
+    /// Only in a saved plan (`plan --out`): what the plan was computed from, so that `apply
+    /// PLANFILE` can recompute it and say what drifted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<crate::saved::Inputs>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -278,6 +287,7 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
         .collect();
     JsonPlan {
         format_version: FORMAT_VERSION,
+        fingerprint: None,
         server_id: plan.server_id,
         app_id: plan.app_id,
         api: plan.api.to_string(),
@@ -322,6 +332,7 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
                 .collect(),
             ssl_note: plan.ssl_note.clone(),
         },
+        inputs: None,
     }
 }
 

@@ -1,9 +1,10 @@
-//! Rendering plans and apply reports as text, JSON (and later Markdown).
+//! Rendering plans and apply reports as text, JSON and Markdown.
 //!
 //! Owns the look of every result: pure functions from data to `String`. Must not print (that
 //! is `output`'s job) nor decide anything (that is `plan`'s).
 
 pub mod json;
+pub mod markdown;
 pub mod text;
 
 /// Terminal styling; `plain()` when colour is off.

@@ -1,0 +1,366 @@
+//! Plans and apply reports as Markdown, for a pull-request comment or a GitHub step summary.
+//!
+//! Owns their look and the size limit: the summary (counts, removals called out, a refusal)
+//! always comes first and whole; the detail follows and is cut, with a note, so the result
+//! never exceeds `LIMIT` bytes (GitHub refuses comments over 65,536 characters). Pure: must
+//! not print, nor decide anything.
+
+use super::Style;
+use crate::apply::{Report, Status};
+use crate::plan::{Action, ActionKind, Plan, RemoveReason, SslOrder};
+use std::fmt::Write;
+
+/// The most a rendered plan or report may hold, in bytes (so also in characters).
+pub const LIMIT: usize = 65_000;
+
+/// Room kept for closing an open block and the truncation note.
+const RESERVE: usize = 400;
+
+/// Names listed in the summary's call-outs before "and N more".
+const SUMMARY_NAMES: usize = 10;
+
+/// One section of the detail: its opening, its lines, and what closes it (a fence, a tag).
+struct Block {
+    open: String,
+    lines: Vec<String>,
+    close: String,
+}
+
+impl Block {
+    fn new(open: impl Into<String>, close: impl Into<String>) -> Block {
+        Block {
+            open: open.into(),
+            lines: vec![],
+            close: close.into(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.open.len() + self.close.len() + self.lines.iter().map(String::len).sum::<usize>()
+    }
+}
+
+/// The summary, then as much of the detail as fits under `LIMIT`. When the detail does not
+/// fit, every section keeps the same number of first lines (the most that fits), so that a
+/// long list of additions cannot crowd out the removals, the deferred items or the diff.
+fn assemble(summary: String, mut blocks: Vec<Block>, what: &str) -> String {
+    let budget = LIMIT.saturating_sub(RESERVE);
+    let mut cut = 0usize;
+    let size_with = |blocks: &[Block], cap: usize| -> usize {
+        blocks
+            .iter()
+            .map(|b| {
+                b.open.len()
+                    + b.close.len()
+                    + b.lines.iter().take(cap).map(String::len).sum::<usize>()
+            })
+            .sum()
+    };
+    let longest = blocks.iter().map(|b| b.lines.len()).max().unwrap_or(0);
+    if summary.len() + size_with(&blocks, longest) > budget {
+        let (mut lo, mut hi) = (0usize, longest);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if summary.len() + size_with(&blocks, mid) <= budget {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        for b in &mut blocks {
+            if b.lines.len() > lo {
+                cut += b.lines.len() - lo;
+                b.lines.truncate(lo);
+            }
+        }
+    }
+    let mut out = summary;
+    let mut full = false;
+    for b in blocks {
+        if full {
+            cut += b.lines.len();
+            continue;
+        }
+        if out.len() + b.len() <= budget {
+            out.push_str(&b.open);
+            b.lines.iter().for_each(|l| out.push_str(l));
+            out.push_str(&b.close);
+            continue;
+        }
+        full = true;
+        if out.len() + b.open.len() + b.close.len() > budget {
+            cut += b.lines.len();
+            continue;
+        }
+        out.push_str(&b.open);
+        for (i, l) in b.lines.iter().enumerate() {
+            if out.len() + l.len() + b.close.len() > budget {
+                cut += b.lines.len() - i;
+                break;
+            }
+            out.push_str(l);
+        }
+        out.push_str(&b.close);
+    }
+    if cut > 0 {
+        let _ = write!(
+            out,
+            "\n> [!NOTE]\n> Truncated: {cut} more lines of detail are not shown, to stay under GitHub's comment size limit. The summary above is complete; the full {what} is in the job log (and the saved plan file).\n"
+        );
+    }
+    out
+}
+
+/// Escapes what would break a table cell or start markup.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn names_list<'a>(names: impl Iterator<Item = &'a str>, total: usize) -> String {
+    let shown: Vec<String> = names
+        .take(SUMMARY_NAMES)
+        .map(|n| format!("`{n}`"))
+        .collect();
+    let more = if total > shown.len() {
+        format!(" and {} more", total - shown.len())
+    } else {
+        String::new()
+    };
+    format!("{}{more}", shown.join(", "))
+}
+
+/// A plan as a pull-request comment. `fingerprint` is shown when known, so the reviewer can
+/// match the comment with the saved plan that will be applied.
+pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "### rcdomains plan — server {} app {} (API {})\n",
+        plan.server_id, plan.app_id, plan.api
+    );
+    let _ = writeln!(s, "| add | update | remove | SSL | deferred |");
+    let _ = writeln!(s, "|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        s,
+        "| {} | {} | **{}** | {} | {} |\n",
+        plan.count(ActionKind::Add),
+        plan.count(ActionKind::Update),
+        plan.count(ActionKind::Remove),
+        plan.count(ActionKind::Ssl),
+        plan.deferred.len()
+    );
+    if let Some(r) = &plan.refusal {
+        let _ = writeln!(
+            s,
+            "> [!CAUTION]\n> **Refused, nothing will be changed:** {}",
+            cell(&r.gate.to_string())
+        );
+        if !r.would_remove.is_empty() {
+            let _ = writeln!(
+                s,
+                ">\n> Would remove: {}",
+                names_list(
+                    r.would_remove.iter().map(|n| n.as_str()),
+                    r.would_remove.len()
+                )
+            );
+        }
+        s.push('\n');
+    } else {
+        let removals: Vec<&str> = plan
+            .actions
+            .iter()
+            .filter(|a| a.kind() == ActionKind::Remove)
+            .map(|a| a.name().as_str())
+            .collect();
+        if !removals.is_empty() {
+            let _ = writeln!(
+                s,
+                "> [!WARNING]\n> **{} domain{} will be removed** from the web app: {}\n",
+                removals.len(),
+                plural(removals.len()),
+                names_list(removals.iter().copied(), removals.len())
+            );
+        }
+    }
+    if plan.actions.is_empty() && plan.refusal.is_none() {
+        let _ = writeln!(
+            s,
+            "**No changes**: RunCloud matches the file ({} domain{} attached{}).\n",
+            plan.live_list.len(),
+            plural(plan.live_list.len()),
+            if plan.deferred.is_empty() {
+                ""
+            } else {
+                "; deferred items are listed below"
+            }
+        );
+    }
+    if !plan.dns_checked {
+        let _ = writeln!(
+            s,
+            "_DNS was not checked (--skip-dns): no certificate is ordered._\n"
+        );
+    }
+    if let Some(fp) = fingerprint {
+        let _ = writeln!(s, "<sub>fingerprint `{fp}`</sub>\n");
+    }
+
+    let mut blocks = Vec::new();
+    if plan.refusal.is_none() {
+        let mut b = Block::new("#### Removals\n\n| | domain | why |\n|---|---|---|\n", "\n");
+        for a in &plan.actions {
+            if let Action::Remove { name, reason, .. } = a {
+                let why = match reason {
+                    RemoveReason::Unlisted => "not in the file; removals.prune is on",
+                    RemoveReason::Tombstone => "`state: absent` in the file",
+                };
+                b.lines.push(format!("| **−** | **`{name}`** | {why} |\n"));
+            }
+        }
+        if !b.lines.is_empty() {
+            blocks.push(b);
+        }
+    }
+    let mut b = Block::new(
+        "#### Additions and updates\n\n| | domain | settings |\n|---|---|---|\n",
+        "\n",
+    );
+    for a in &plan.actions {
+        match a {
+            Action::Add { name, settings } => {
+                b.lines.push(format!("| + | `{name}` | {settings} |\n"));
+            }
+            Action::Update { name, from, to, .. } => {
+                b.lines.push(format!("| ~ | `{name}` | {from} → {to} |\n"));
+            }
+            Action::Remove { .. } | Action::Ssl { .. } => {}
+        }
+    }
+    if !b.lines.is_empty() {
+        blocks.push(b);
+    }
+    let mut b = Block::new("#### SSL (after the domain changes)\n\n", "\n");
+    for a in &plan.actions {
+        if let Action::Ssl {
+            name,
+            order,
+            covers,
+        } = a
+        {
+            let what = match order {
+                SslOrder::BasicInstall => "install the app's certificate".to_string(),
+                SslOrder::BasicRedeploy { certificate_id } => {
+                    format!("redeploy the app's certificate {certificate_id}")
+                }
+                SslOrder::AdvancedInstall { .. } => format!("install a certificate for `{name}`"),
+            };
+            b.lines.push(format!(
+                "- {what}, covering {}\n",
+                names_list(covers.iter().map(|n| n.as_str()), covers.len())
+            ));
+        }
+    }
+    if let Some(note) = &plan.ssl_note {
+        b.lines.push(format!("- {}\n", cell(note)));
+    }
+    if !b.lines.is_empty() {
+        blocks.push(b);
+    }
+    let mut b = Block::new(
+        "#### Deferred (no API call this run)\n\n| action | domain | reason |\n|---|---|---|\n",
+        "\n",
+    );
+    for d in &plan.deferred {
+        b.lines.push(format!(
+            "| {} | `{}` | {} |\n",
+            d.kind.as_str(),
+            d.name,
+            cell(&d.reason.to_string())
+        ));
+    }
+    if !b.lines.is_empty() {
+        blocks.push(b);
+    }
+    if !plan.kept.is_empty() {
+        let mut b = Block::new("#### Kept\n\n", "\n");
+        for k in &plan.kept {
+            b.lines.push(format!("- `{}`: {}\n", k.name, k.why));
+        }
+        blocks.push(b);
+    }
+    if plan.live_list != plan.planned_list {
+        let diff = super::text::diff(&plan.live_list, &plan.planned_list, Style::plain());
+        let mut b = Block::new(
+            "<details><summary>Domain list (live → after apply)</summary>\n\n```diff\n",
+            "```\n\n</details>\n",
+        );
+        b.lines = diff.lines().map(|l| format!("{l}\n")).collect();
+        blocks.push(b);
+    }
+    assemble(s, blocks, "plan")
+}
+
+/// An apply report as a step summary: the counts, then failures and skips, then successes.
+pub fn report(report: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "### rcdomains apply\n");
+    let _ = writeln!(s, "| ok | failed | skipped |\n|---:|---:|---:|");
+    let _ = writeln!(
+        s,
+        "| {} | **{}** | {} |\n",
+        report.ok(),
+        report.failed(),
+        report.skipped()
+    );
+    if report.failed() > 0 {
+        let _ = writeln!(
+            s,
+            "> [!WARNING]\n> {} action{} failed; the rest were carried out. Re-run apply to converge.\n",
+            report.failed(),
+            plural(report.failed())
+        );
+    }
+    if report.outcomes.is_empty() {
+        let _ = writeln!(s, "Nothing to do.\n");
+    }
+    let mut problems = Block::new(
+        "#### Failed and skipped\n\n| status | action | domain | message |\n|---|---|---|---|\n",
+        "\n",
+    );
+    let mut done = Block::new(
+        "<details><summary>Done</summary>\n\n| action | domain | detail |\n|---|---|---|\n",
+        "\n</details>\n",
+    );
+    for o in &report.outcomes {
+        match &o.status {
+            Status::Failed { error } => problems.lines.push(format!(
+                "| **failed** | {} | `{}` | {} |\n",
+                o.kind.as_str(),
+                o.name,
+                cell(error)
+            )),
+            Status::Skipped { why } => problems.lines.push(format!(
+                "| skipped | {} | `{}` | {} |\n",
+                o.kind.as_str(),
+                o.name,
+                cell(why)
+            )),
+            Status::Ok { detail } => done.lines.push(format!(
+                "| {} | `{}` | {} |\n",
+                o.kind.as_str(),
+                o.name,
+                cell(detail)
+            )),
+        }
+    }
+    let blocks = [problems, done]
+        .into_iter()
+        .filter(|b| !b.lines.is_empty())
+        .collect();
+    assemble(s, blocks, "report")
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

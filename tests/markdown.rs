@@ -1,0 +1,275 @@
+//! The Markdown plan and report (pull-request comments, GitHub step summaries): snapshots of
+//! small plans, and a 5,000-domain plan that stays under the comment size limit with its
+//! summary whole. Plans are built in-process from model types; no sandbox.
+
+use rcdomains::apply::{Outcome, Report, Status};
+use rcdomains::desired::raw::SslMode;
+use rcdomains::model::{ApiVersion, DomainKind, DomainName, DomainSettings, Redirection};
+use rcdomains::plan::{
+    Action, ActionKind, DeferReason, Deferred, Gate, Kept, KeptReason, ListedDomain, Plan, Refusal,
+    RemoveReason, SslOrder, project,
+};
+use rcdomains::render::markdown::{self, LIMIT};
+
+fn n(s: &str) -> DomainName {
+    DomainName::from_live(s)
+}
+
+const WWW: DomainSettings = DomainSettings {
+    www: true,
+    redirection: Redirection::NonWww,
+};
+
+fn listed(name: &str, kind: DomainKind) -> ListedDomain {
+    ListedDomain {
+        name: n(name),
+        kind,
+        settings: WWW,
+    }
+}
+
+/// A plan whose lists are consistent with its actions (the planned list is projected).
+fn plan_with(live: Vec<ListedDomain>, actions: Vec<Action>, deferred: Vec<Deferred>) -> Plan {
+    let live_domains: Vec<rcdomains::model::LiveDomain> = live
+        .iter()
+        .enumerate()
+        .map(|(i, l)| rcdomains::model::LiveDomain {
+            id: i as u64 + 1,
+            name: l.name.clone(),
+            kind: l.kind,
+            settings: l.settings,
+            wildcard: false,
+            created_at: None,
+        })
+        .collect();
+    let mut planned_list: Vec<ListedDomain> = project(&live_domains, &actions)
+        .into_iter()
+        .map(|d| ListedDomain {
+            name: d.name,
+            kind: d.kind,
+            settings: d.settings,
+        })
+        .collect();
+    planned_list.sort();
+    let mut live_list = live;
+    live_list.sort();
+    Plan {
+        server_id: 11667,
+        app_id: 940288,
+        server_ip: "203.0.113.10".parse().unwrap(),
+        api: ApiVersion::V3,
+        dns_checked: true,
+        actions,
+        deferred,
+        kept: vec![Kept {
+            name: n("network.example"),
+            why: KeptReason::Primary,
+        }],
+        refusal: None,
+        live_list,
+        planned_list,
+        ssl_mode: SslMode::Basic,
+        ssl_staging: false,
+        ssl_note: None,
+        dns: Default::default(),
+        tls: Default::default(),
+    }
+}
+
+fn small_plan() -> Plan {
+    plan_with(
+        vec![
+            listed("network.example", DomainKind::Primary),
+            listed("old.example.com", DomainKind::Alias),
+            ListedDomain {
+                settings: DomainSettings {
+                    www: false,
+                    redirection: Redirection::None,
+                },
+                ..listed("shop.example.org", DomainKind::Alias)
+            },
+        ],
+        vec![
+            Action::Remove {
+                id: 2,
+                name: n("old.example.com"),
+                reason: RemoveReason::Unlisted,
+            },
+            Action::Add {
+                name: n("blog.example.net"),
+                settings: WWW,
+            },
+            Action::Update {
+                id: 3,
+                name: n("shop.example.org"),
+                domain_kind: DomainKind::Alias,
+                from: DomainSettings {
+                    www: false,
+                    redirection: Redirection::None,
+                },
+                to: WWW,
+            },
+            Action::Ssl {
+                name: n("network.example"),
+                order: SslOrder::BasicRedeploy { certificate_id: 7 },
+                covers: vec![n("blog.example.net"), n("network.example")],
+            },
+        ],
+        vec![Deferred {
+            kind: ActionKind::Add,
+            name: n("late.example.com"),
+            reason: DeferReason::DnsNotReady {
+                finding: "nxdomain".into(),
+            },
+        }],
+    )
+}
+
+#[test]
+fn markdown_plan_small() {
+    let text = markdown::plan(&small_plan(), Some("sha256:0123abcd"));
+    assert!(text.find("| add |").unwrap() < text.find("#### Removals").unwrap());
+    assert!(text.contains("<details>") && text.contains("</details>"));
+    insta::assert_snapshot!("markdown_plan_small", text);
+}
+
+#[test]
+fn markdown_plan_without_changes() {
+    let plan = plan_with(
+        vec![listed("network.example", DomainKind::Primary)],
+        vec![],
+        vec![],
+    );
+    let text = markdown::plan(&plan, None);
+    assert!(text.contains("**No changes**"), "{text}");
+    assert!(!text.contains("<details>"), "no diff when nothing changes");
+    insta::assert_snapshot!("markdown_plan_without_changes", text);
+}
+
+#[test]
+fn markdown_plan_refused() {
+    let mut plan = small_plan();
+    plan.refusal = Some(Refusal {
+        gate: Gate::RemovalCap {
+            removals: 1,
+            live_aliases: 2,
+            max: 0,
+            max_percent: 30,
+            allowed: None,
+        },
+        would_remove: vec![n("old.example.com")],
+    });
+    let text = markdown::plan(&plan, None);
+    assert!(text.contains("Refused, nothing will be changed"), "{text}");
+    assert!(!text.contains("#### Removals"), "{text}");
+    insta::assert_snapshot!("markdown_plan_refused", text);
+}
+
+/// 5,000 additions, 300 removals and 500 deferred names: far over the limit in full.
+fn huge_plan() -> Plan {
+    let mut live = vec![listed("network.example", DomainKind::Primary)];
+    live.extend((0..300).map(|i| listed(&format!("gone-{i:04}.example.com"), DomainKind::Alias)));
+    let mut actions: Vec<Action> = (0..300)
+        .map(|i| Action::Remove {
+            id: i + 2,
+            name: n(&format!("gone-{i:04}.example.com")),
+            reason: RemoveReason::Unlisted,
+        })
+        .collect();
+    actions.extend((0..5000).map(|i| Action::Add {
+        name: n(&format!("customer-{i:05}.example.org")),
+        settings: WWW,
+    }));
+    let deferred = (0..500)
+        .map(|i| Deferred {
+            kind: ActionKind::Add,
+            name: n(&format!("waiting-{i:04}.example.net")),
+            reason: DeferReason::DnsNotReady {
+                finding: "mismatch".into(),
+            },
+        })
+        .collect();
+    plan_with(live, actions, deferred)
+}
+
+#[test]
+fn markdown_plan_of_5000_domains_stays_under_the_limit_with_its_summary_whole() {
+    let plan = huge_plan();
+    let text = markdown::plan(&plan, Some("sha256:feed"));
+    assert!(text.len() <= LIMIT, "{} bytes", text.len());
+    assert!(text.chars().count() <= 65_000);
+    let summary_end = text.find("#### Removals").expect("the detail starts");
+    let summary = &text[..summary_end];
+    assert!(
+        summary.contains("| 5000 | 0 | **300** | 0 | 500 |"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("**300 domains will be removed**"),
+        "{summary}"
+    );
+    assert!(summary.contains("and 290 more"), "{summary}");
+    assert!(text.contains("Truncated:"), "says it was cut");
+    // Each section keeps its first lines: the additions do not crowd out the rest.
+    for shown in [
+        "**`gone-0000.example.com`**",
+        "`customer-00000.example.org`",
+        "| add | `waiting-0000.example.net` | DNS is not ready (mismatch)",
+        "<details><summary>Domain list",
+    ] {
+        assert!(text.contains(shown), "{shown} missing");
+    }
+    // Every block opened is closed: the comment renders.
+    assert_eq!(
+        text.matches("<details>").count(),
+        text.matches("</details>").count()
+    );
+    assert_eq!(text.matches("```").count() % 2, 0);
+    let tail: String = {
+        let cut = text.len().saturating_sub(700);
+        let cut = (cut..text.len())
+            .find(|i| text.is_char_boundary(*i))
+            .unwrap();
+        text[cut..].to_string()
+    };
+    insta::assert_snapshot!(
+        "markdown_plan_5000_domains",
+        format!("{summary}\n[… {} bytes in all …]\n{tail}", text.len())
+    );
+}
+
+#[test]
+fn markdown_report_lists_failures_first() {
+    let report = Report {
+        outcomes: vec![
+            Outcome {
+                kind: ActionKind::Remove,
+                name: n("old.example.com"),
+                status: Status::Ok {
+                    detail: "removed old.example.com".into(),
+                },
+            },
+            Outcome {
+                kind: ActionKind::Add,
+                name: n("blog.example.net"),
+                status: Status::Failed {
+                    error: "422 from RunCloud: name | taken".into(),
+                },
+            },
+            Outcome {
+                kind: ActionKind::Ssl,
+                name: n("network.example"),
+                status: Status::Skipped {
+                    why: "a domain change failed".into(),
+                },
+            },
+        ],
+    };
+    let text = markdown::report(&report);
+    assert!(text.find("**failed**").unwrap() < text.find("removed old.example.com").unwrap());
+    assert!(
+        text.contains("name \\| taken"),
+        "a | in a message is escaped"
+    );
+    insta::assert_snapshot!("markdown_report", text);
+}
