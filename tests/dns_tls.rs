@@ -424,3 +424,25 @@ fn an_unreachable_tls_endpoint_makes_coverage_unknown_and_orders_nothing() {
     );
     assert_eq!(j["summary"]["ssl"], 0);
 }
+
+#[test]
+fn a_certificate_order_with_an_unknown_outcome_is_not_repeated() {
+    let mut s = credentials_yaml();
+    s.push_str("faults:\n  - {kind: status, code: 503, method: PUT, path: /ssl}\n");
+    s.push_str("servers:\n  - id: 1\n    name: web-1\n    ip: 127.0.0.1\n    apps:\n      - id: 2\n        name: app\n        ssl: {mode: basic, certificate: {names: [main.example], valid_days: 30}}\n        domains:\n          - {name: main.example, type: primary}\n");
+    s.push_str(&format!(
+        "dns:\n  - {}\n  - {}\n",
+        a("main.example", "127.0.0.1"),
+        a("new.example", "127.0.0.1")
+    ));
+    let sb = Sandbox::start(&s);
+    let f = desired(
+        "defaults: {www: false, redirection: none}\n",
+        &["main.example", "new.example"],
+    );
+    let r = run(&sb, &["apply", "-f", f.arg(), "--yes"]);
+    assert_eq!(r.code, 4, "{}", r.all());
+    assert!(r.stdout.contains("the outcome is unknown"), "{}", r.stdout);
+    let puts = sb.writes().iter().filter(|w| w.method == "PUT").count();
+    assert_eq!(puts, 1, "a redeploy is never sent twice");
+}

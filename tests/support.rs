@@ -101,7 +101,6 @@ pub fn rcd(sb: Option<&Sandbox>, auth: Auth, args: &[&str]) -> Run {
         "RCDOMAINS_RATE_LIMIT",
         "NO_COLOR",
         "GITHUB_STEP_SUMMARY",
-        "RCDOMAINS_PROGRESS",
     ] {
         cmd.env_remove(var);
     }

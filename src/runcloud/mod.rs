@@ -382,7 +382,11 @@ impl Client {
         certificate: u64,
     ) -> Result<(), ApiError> {
         let path = format!("servers/{server}/webapps/{app}/ssl/{certificate}");
-        self.send(Method::PUT, &path, &[], None).await.map(|_| ())
+        // A certificate order: repeating it could order twice (Let's Encrypt rate-limits
+        // duplicate certificates), so an unknown outcome is reported, not retried.
+        self.send_with(Method::PUT, &path, &[], None, false)
+            .await
+            .map(|_| ())
     }
 
     /// Advanced SSL: `POST …/domains/{d}/ssl` for one domain.
@@ -408,14 +412,30 @@ impl Client {
         self.parse(&answer, "GET", path)
     }
 
-    /// Sends one request with retries. Returns the 2xx answer, or an error naming the method,
-    /// the path and the status.
+    /// Sends one request with retries; a POST is never repeated once it may have been received
+    /// (see `send_with`).
     async fn send(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
+    ) -> Result<Answer, ApiError> {
+        let repeatable = method != Method::POST;
+        self.send_with(method, path, query, body, repeatable).await
+    }
+
+    /// Sends one request. Returns the 2xx answer, or an error naming the method, the path and
+    /// the status. `repeatable`: whether it may be sent again after it may have been received
+    /// (a 5xx or a transport error after sending); when not, such an outcome is
+    /// `OutcomeUnknown`. A 429 and a refused connection are always retried: nothing was done.
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+        repeatable: bool,
     ) -> Result<Answer, ApiError> {
         let mut url = self
             .base
@@ -426,7 +446,7 @@ impl Client {
                 .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         let shown = shown_path(path, query);
-        let idempotent = method != Method::POST;
+        let idempotent = repeatable;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
