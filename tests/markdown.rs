@@ -1,6 +1,7 @@
 //! The Markdown plan and report (pull-request comments, GitHub step summaries): snapshots of
 //! small plans, and a 5,000-domain plan that stays under the comment size limit with its
-//! summary whole. Plans are built in-process from model types; no sandbox.
+//! summary whole (plans built in-process from model types), and the report and GitHub step
+//! summary that `apply --format markdown` writes against the sandbox.
 
 use rcdomains::apply::{Outcome, Report, Status};
 use rcdomains::desired::raw::SslMode;
@@ -272,4 +273,75 @@ fn markdown_report_lists_failures_first() {
         "a | in a message is escaped"
     );
     insta::assert_snapshot!("markdown_report", text);
+}
+
+#[test]
+fn apply_writes_its_report_and_appends_the_markdown_summary_for_github() {
+    use crate::support::*;
+    let sb = Sandbox::start(&seed(
+        &[
+            "{name: main.example, type: primary, www: true, redirection: non-www}",
+            "old.example",
+        ],
+        "",
+    ));
+    let f = desired(
+        "removals: {prune: true, max: 5, max_percent: 100}\n",
+        &["main.example", "new.example"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let run = rcd_env(
+        Some(&sb),
+        Auth::V3,
+        &[
+            "apply",
+            "-f",
+            f.arg(),
+            "--yes",
+            "--format",
+            "markdown",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+        &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let statuses: Vec<(&str, &str, &str)> = json["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["kind"].as_str().unwrap(),
+                o["name"].as_str().unwrap(),
+                o["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("remove", "old.example", "ok"),
+            ("add", "new.example", "ok")
+        ]
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.starts_with("earlier step\n"),
+        "appended, not overwritten: {md}"
+    );
+    assert!(
+        md.contains("new.example") && md.contains("old.example"),
+        "{md}"
+    );
+    assert!(
+        run.stdout.contains('|'),
+        "a Markdown table on stdout: {}",
+        run.stdout
+    );
 }

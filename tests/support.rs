@@ -85,6 +85,11 @@ pub enum Auth {
 
 /// Runs the binary with a clean RunCloud environment.
 pub fn rcd(sb: Option<&Sandbox>, auth: Auth, args: &[&str]) -> Run {
+    rcd_env(sb, auth, args, &[])
+}
+
+/// `rcd` with extra environment variables set after the clean-up.
+pub fn rcd_env(sb: Option<&Sandbox>, auth: Auth, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcdomains"));
     for var in [
         "RUNCLOUD_API_TOKEN",
@@ -105,6 +110,9 @@ pub fn rcd(sb: Option<&Sandbox>, auth: Auth, args: &[&str]) -> Run {
         cmd.env_remove(var);
     }
     cmd.env("RCDOMAINS_RATE_LIMIT", "100000");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
     match auth {
         Auth::V3 => {
             cmd.env("RUNCLOUD_API_TOKEN", TOKEN);
