@@ -374,3 +374,33 @@ fn demo_runs_plan_apply_plan() {
     );
     assert!(last.contains("No changes"));
 }
+
+#[test]
+fn a_tight_rate_limit_is_waited_out_not_failed() {
+    // 4 requests per 2-second window, no Retry-After: the client must follow
+    // X-RateLimit-Remaining and back off on 429 until the window turns.
+    let s = seed(
+        LIVE,
+        "rate_limit: {per_minute: 4, window_seconds: 2, retry_after: false}\n",
+    );
+    let sb = Sandbox::start(&s);
+    let f = file();
+    let plan = rcd(Some(&sb), Auth::V3, &["plan", "-f", f.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout.contains("2 to add, 1 to update, 2 to remove"),
+        "{}",
+        plan.stdout
+    );
+    let served = sb
+        .handle
+        .requests()
+        .iter()
+        .filter(|r| r.status == 200)
+        .count();
+    assert!(
+        served >= 5,
+        "every read eventually served: {:?}",
+        sb.handle.requests()
+    );
+}

@@ -21,7 +21,7 @@ const WWW: DomainSettings = DomainSettings {
     redirection: Redirection::NonWww,
 };
 
-fn listed(name: &str, kind: DomainKind) -> ListedDomain {
+pub fn listed(name: &str, kind: DomainKind) -> ListedDomain {
     ListedDomain {
         name: n(name),
         kind,
@@ -30,7 +30,7 @@ fn listed(name: &str, kind: DomainKind) -> ListedDomain {
 }
 
 /// A plan whose lists are consistent with its actions (the planned list is projected).
-fn plan_with(live: Vec<ListedDomain>, actions: Vec<Action>, deferred: Vec<Deferred>) -> Plan {
+pub fn plan_with(live: Vec<ListedDomain>, actions: Vec<Action>, deferred: Vec<Deferred>) -> Plan {
     let live_domains: Vec<rcdomains::model::LiveDomain> = live
         .iter()
         .enumerate()
@@ -77,7 +77,7 @@ fn plan_with(live: Vec<ListedDomain>, actions: Vec<Action>, deferred: Vec<Deferr
     }
 }
 
-fn small_plan() -> Plan {
+pub fn small_plan() -> Plan {
     plan_with(
         vec![
             listed("network.example", DomainKind::Primary),
