@@ -345,3 +345,50 @@ fn apply_writes_its_report_and_appends_the_markdown_summary_for_github() {
         run.stdout
     );
 }
+
+#[test]
+fn markdown_plan_shows_each_name_that_is_not_ready_and_the_certificate() {
+    use rcdomains::checks::Coverage;
+    use rcdomains::checks::dns::DnsFinding;
+    let mut plan = small_plan();
+    plan.dns_checked = true;
+    plan.dns.insert(n("late.example.com"), DnsFinding::Nxdomain);
+    plan.dns.insert(
+        n("away.example"),
+        DnsFinding::Mismatch {
+            addresses: vec!["198.51.100.7".parse().unwrap()],
+        },
+    );
+    plan.dns.insert(
+        n("network.example"),
+        DnsFinding::Ready {
+            addresses: vec!["203.0.113.10".parse().unwrap()],
+        },
+    );
+    plan.tls
+        .insert(n("network.example"), Coverage::Covered { days_left: 41 });
+    plan.tls.insert(
+        n("shop.example.org"),
+        Coverage::NotCovered {
+            why: "the presented certificate does not name it".into(),
+        },
+    );
+    let text = markdown::plan(&plan, None);
+    assert!(
+        text.contains("| `away.example` | mismatch: points at 198.51.100.7"),
+        "{text}"
+    );
+    assert!(text.contains("| `late.example.com` | nxdomain"), "{text}");
+    assert!(
+        !text.contains("| `network.example` | ready"),
+        "ready names are not listed as problems"
+    );
+    assert!(
+        text.contains("| `network.example` | covered, expires in 41 days |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| `shop.example.org` | **not covered**"),
+        "{text}"
+    );
+}

@@ -7,6 +7,7 @@
 
 use super::Style;
 use crate::apply::{Report, Status};
+use crate::checks::Coverage;
 use crate::plan::{Action, ActionKind, Plan, RemoveReason, SslOrder};
 use std::fmt::Write;
 
@@ -278,6 +279,37 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
             d.name,
             cell(&d.reason.to_string())
         ));
+    }
+    if !b.lines.is_empty() {
+        blocks.push(b);
+    }
+    let mut b = Block::new(
+        format!(
+            "#### DNS not ready (server `{}`)\n\n| domain | finding |\n|---|---|\n",
+            plan.server_ip
+        ),
+        "\n",
+    );
+    for (name, f) in plan.dns.iter().filter(|(_, f)| !f.is_ready()) {
+        b.lines.push(format!(
+            "| `{name}` | {} |\n",
+            cell(&super::text::finding_text(f))
+        ));
+    }
+    if !b.lines.is_empty() {
+        blocks.push(b);
+    }
+    let mut b = Block::new(
+        "#### Certificate\n\n| domain | presented certificate |\n|---|---|\n",
+        "\n",
+    );
+    for (name, c) in &plan.tls {
+        let text = match c {
+            Coverage::Covered { days_left } => format!("covered, expires in {days_left} days"),
+            Coverage::NotCovered { why } => format!("**not covered**: {}", cell(why)),
+            Coverage::Unknown { why } => format!("unknown: {}", cell(why)),
+        };
+        b.lines.push(format!("| `{name}` | {text} |\n"));
     }
     if !b.lines.is_empty() {
         blocks.push(b);

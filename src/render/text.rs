@@ -316,7 +316,8 @@ pub fn report(report: &Report, style: Style) -> String {
     out
 }
 
-fn finding_text(f: &DnsFinding) -> String {
+/// A DNS finding in words, with the addresses found.
+pub(crate) fn finding_text(f: &DnsFinding) -> String {
     let list = |a: &[std::net::IpAddr]| {
         a.iter()
             .map(ToString::to_string)
