@@ -157,25 +157,6 @@ async fn handle(State(st): State<Arc<FakeState>>, uri: Uri, headers: HeaderMap) 
     response
 }
 
-fn base64(input: &str) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let b = input.as_bytes();
-    let mut out = String::new();
-    for chunk in b.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// A mapping row as the plugin sends it: every value a string.
 fn row_strings(id: u64, domain: &str, active: bool) -> Value {
     json!({"id": id.to_string(), "model": "domain", "blog_id": (id + 1).to_string(), "domain": domain,
@@ -205,20 +186,7 @@ fn many(n: u64, typed: bool) -> Vec<Value> {
 /// Runs `rcdomains generate` with the plugin's credentials and no RunCloud ones.
 fn gen_run(args: &[&str], stdin: Option<&str>) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcdomains"));
-    for var in [
-        "RUNCLOUD_API_TOKEN",
-        "RUNCLOUD_API_KEY",
-        "RUNCLOUD_API_SECRET",
-        "RUNCLOUD_API_URL",
-        "RUNCLOUD_SERVER_ID",
-        "RUNCLOUD_APP_ID",
-        "WU_RUNCLOUD_API_TOKEN",
-        "WU_RUNCLOUD_API_KEY",
-        "WU_RUNCLOUD_API_SECRET",
-        "WU_RUNCLOUD_SERVER_ID",
-        "WU_RUNCLOUD_APP_ID",
-        "NO_COLOR",
-    ] {
+    for var in CLEARED_ENV {
         cmd.env_remove(var);
     }
     cmd.env("WU_API_KEY", WU_KEY)

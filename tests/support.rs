@@ -64,6 +64,24 @@ pub fn seed(domains: &[&str], extra: &str) -> String {
     s
 }
 
+/// Variables that would steer the binary from the developer's shell; every test run clears them.
+pub const CLEARED_ENV: &[&str] = &[
+    "RUNCLOUD_API_TOKEN",
+    "RUNCLOUD_API_KEY",
+    "RUNCLOUD_API_SECRET",
+    "RUNCLOUD_API_URL",
+    "RUNCLOUD_SERVER_ID",
+    "RUNCLOUD_APP_ID",
+    "WU_RUNCLOUD_API_TOKEN",
+    "WU_RUNCLOUD_API_KEY",
+    "WU_RUNCLOUD_API_SECRET",
+    "WU_RUNCLOUD_SERVER_ID",
+    "WU_RUNCLOUD_APP_ID",
+    "RCDOMAINS_RATE_LIMIT",
+    "NO_COLOR",
+    "GITHUB_STEP_SUMMARY",
+];
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -91,22 +109,7 @@ pub fn rcd(sb: Option<&Sandbox>, auth: Auth, args: &[&str]) -> Run {
 /// `rcd` with extra environment variables set after the clean-up.
 pub fn rcd_env(sb: Option<&Sandbox>, auth: Auth, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcdomains"));
-    for var in [
-        "RUNCLOUD_API_TOKEN",
-        "RUNCLOUD_API_KEY",
-        "RUNCLOUD_API_SECRET",
-        "RUNCLOUD_API_URL",
-        "RUNCLOUD_SERVER_ID",
-        "RUNCLOUD_APP_ID",
-        "WU_RUNCLOUD_API_TOKEN",
-        "WU_RUNCLOUD_API_KEY",
-        "WU_RUNCLOUD_API_SECRET",
-        "WU_RUNCLOUD_SERVER_ID",
-        "WU_RUNCLOUD_APP_ID",
-        "RCDOMAINS_RATE_LIMIT",
-        "NO_COLOR",
-        "GITHUB_STEP_SUMMARY",
-    ] {
+    for var in CLEARED_ENV {
         cmd.env_remove(var);
     }
     cmd.env("RCDOMAINS_RATE_LIMIT", "100000");
@@ -192,4 +195,24 @@ pub fn desired(removals: &str, domains: &[&str]) -> DesiredFile {
 
 pub fn repo_path(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+/// Standard base64 (what a Basic Authorization header carries), to look for leaked credentials.
+pub fn base64(input: &str) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = input.as_bytes();
+    let mut out = String::new();
+    for chunk in b.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
