@@ -176,3 +176,55 @@ fn top_level_keys_match_the_schema_type() {
     expected.sort_unstable();
     assert_eq!(keys, expected);
 }
+
+mod no_panic {
+    use super::super::load_str;
+    use proptest::prelude::*;
+
+    const PIECES: &[&str] = &[
+        "version: 1\n",
+        "version: 2\n",
+        "domains:\n",
+        "domains: []\n",
+        "  - a.example\n",
+        "  - name: b.example\n",
+        "    www: apex\n",
+        "    www: 3\n",
+        "    state: absent\n",
+        "removals:\n",
+        "  prune: true\n",
+        "  protect: [x]\n",
+        "  grace: 5q\n",
+        "ssl: {mode: off}\n",
+        "dns: {also_accept: ['1.2.3.4/40']}\n",
+        "- \n",
+        ": :\n",
+        "&a [*a]\n",
+        "  - [nested, [list]]\n",
+        "  - {name: ~}\n",
+        "'\n",
+        "\t\n",
+        "target: {server: -1}\n",
+        "  - bücher.example\n",
+        "  - xn--zz.example\n",
+        "  - 999999999999999999999.example\n",
+        "? complex\n: key\n",
+    ];
+
+    proptest! {
+        /// Whatever the file holds, loading it returns a value or an error; it never panics.
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,300}") {
+            let _ = load_str(&text, "fuzz.yaml");
+        }
+
+        #[test]
+        fn arbitrary_yaml_shaped_files_never_panic(parts in prop::collection::vec(prop::sample::select(PIECES), 0..14)) {
+            let text: String = parts.concat();
+            if let Err(e) = load_str(&text, "fuzz.yaml") {
+                let message = e.to_string();
+                prop_assert!(message.contains("fuzz.yaml"), "the message names the file: {message}");
+            }
+        }
+    }
+}

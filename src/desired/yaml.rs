@@ -128,12 +128,30 @@ enum Frame {
     Map(usize, Vec<(Node, Node)>, Option<Node>, usize),
 }
 
+/// At most this many nodes, aliases expanded: a file of 10,000 long-form domains has about 90,000; a
+/// "billion laughs" alias bomb stops here instead of exhausting memory.
+const MAX_NODES: usize = 500_000;
+
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
     root: Option<Node>,
     anchors: HashMap<usize, Node>,
     error: Option<SyntaxError>,
+    nodes: usize,
+}
+
+fn size(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(size).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| size(k) + size(v))
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
 }
 
 impl Builder {
@@ -155,6 +173,20 @@ impl Builder {
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let line = mark.line();
+        if self.error.is_some() {
+            return;
+        }
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            self.error = Some(SyntaxError {
+                line,
+                column: mark.col() + 1,
+                message: format!(
+                    "the document expands to more than {MAX_NODES} values (aliases included)"
+                ),
+            });
+            return;
+        }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let value = if style == TScalarStyle::Plain && tag.is_none() {
@@ -187,8 +219,21 @@ impl MarkedEventReceiver for Builder {
                 ),
                 None => {}
             },
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(node) => self.push_node(Node { line, ..node }, 0),
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some(node) if self.nodes + size(node) > MAX_NODES => {
+                    self.error = Some(SyntaxError {
+                        line,
+                        column: mark.col() + 1,
+                        message: format!(
+                            "the document expands to more than {MAX_NODES} values (aliases included)"
+                        ),
+                    });
+                }
+                Some(node) => {
+                    let node = node.clone();
+                    self.nodes += size(&node);
+                    self.push_node(Node { line, ..node }, 0);
+                }
                 None => {
                     self.error.get_or_insert(SyntaxError {
                         line,
@@ -260,5 +305,27 @@ mod tests {
     fn syntax_errors_have_a_line() {
         let err = parse("version: 1\ndomains:\n  - a\n - b: [\n").unwrap_err();
         assert!(err.line >= 3, "{err:?}");
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    #[test]
+    fn an_alias_bomb_is_refused_not_expanded() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let err = parse(&text).unwrap_err();
+        assert!(err.message.contains("expands to more than"), "{err:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_a_syntax_error() {
+        let text = format!("domains: {}", "[".repeat(100_000));
+        assert!(parse(&text).is_err());
     }
 }
