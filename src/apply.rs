@@ -63,6 +63,7 @@ impl Report {
 pub async fn execute(plan: &Plan, client: &Client, parallelism: usize) -> Report {
     debug_assert!(plan.refusal.is_none());
     let mut outcomes = Vec::with_capacity(plan.actions.len());
+    client.progress().start(plan.actions.len() as u64);
     let phases: [u8; 2] = [0, 1];
     for phase in phases {
         let actions: Vec<Action> = plan
@@ -225,7 +226,9 @@ async fn run_phase(
         let (server, app) = (plan.server_id, plan.app_id);
         set.spawn(async move {
             let _permit = sem.acquire_owned().await;
-            (i, run_one(&client, server, app, &action).await)
+            let outcome = run_one(&client, server, app, &action).await;
+            client.progress().advance();
+            (i, outcome)
         });
     }
     let mut done: Vec<(usize, Outcome)> = Vec::with_capacity(total);

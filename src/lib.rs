@@ -13,6 +13,7 @@ pub mod generate;
 pub mod model;
 pub mod output;
 pub mod plan;
+pub mod progress;
 pub mod render;
 pub mod runcloud;
 pub mod sandbox;

@@ -6,6 +6,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use crate::progress::Counter;
 use crate::render::Style;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -86,30 +87,52 @@ impl Output {
     }
 }
 
-/// A phase indicator on stderr ("reading the live state…"), cleared when dropped. Shown only
-/// when stderr is a terminal, outside CI (`CI` unset) and without `-q`: never in a log.
+/// A phase indicator on stderr ("reading the live state… 12/125"), redrawn from a counter
+/// and cleared when dropped. Shown only when stderr is a terminal, outside CI (`CI` unset) and
+/// without `-q`: never in a log.
 pub struct Progress {
-    active: bool,
+    stop: Option<(
+        std::sync::Arc<std::sync::atomic::AtomicBool>,
+        std::thread::JoinHandle<()>,
+    )>,
 }
 
 impl Output {
-    pub fn progress(&self, phase: &str) -> Progress {
+    pub fn progress(&self, phase: &str, counter: &Counter) -> Progress {
         let active = !self.quiet
             && std::io::stderr().is_terminal()
             && std::env::var_os("CI").is_none_or(|v| v.is_empty());
-        if active {
-            eprint!("\r\x1b[2K{phase}…");
-            let _ = std::io::stderr().flush();
+        if !active {
+            return Progress { stop: None };
         }
-        Progress { active }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (flag, counter, phase) = (stop.clone(), counter.clone(), phase.to_string());
+        let handle = std::thread::spawn(move || {
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                let (done, total) = counter.get();
+                let count = if total > 0 {
+                    format!(" {done}/{total}")
+                } else {
+                    String::new()
+                };
+                eprint!("\r\x1b[2K{phase}…{count}");
+                let _ = std::io::stderr().flush();
+                std::thread::sleep(std::time::Duration::from_millis(150));
+            }
+            eprint!("\r\x1b[2K");
+            let _ = std::io::stderr().flush();
+        });
+        Progress {
+            stop: Some((stop, handle)),
+        }
     }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        if self.active {
-            eprint!("\r\x1b[2K");
-            let _ = std::io::stderr().flush();
+        if let Some((flag, handle)) = self.stop.take() {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = handle.join();
         }
     }
 }

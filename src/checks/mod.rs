@@ -10,6 +10,7 @@ mod tests;
 
 use crate::desired::Desired;
 use crate::model::{DomainName, LiveDomain, LiveState};
+use crate::progress::Counter;
 use dns::{AcceptSet, DnsError, DnsFinding, HickoryResolver};
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -67,6 +68,27 @@ pub struct CheckOptions {
     pub concurrency: usize,
     pub tls_port: u16,
     pub tls_timeout: Duration,
+    /// Advanced per name looked up, then per certificate read.
+    pub progress: Counter,
+}
+
+/// A resolver that advances a counter after each look-up.
+struct Counting<'a> {
+    inner: &'a dyn dns::Resolve,
+    progress: &'a Counter,
+}
+
+impl dns::Resolve for Counting<'_> {
+    fn lookup<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = dns::Lookup> + Send + 'a>> {
+        Box::pin(async move {
+            let found = self.inner.lookup(name).await;
+            self.progress.advance();
+            found
+        })
+    }
 }
 
 /// The names a certificate for this domain covers: it, and its `www.` twin when www is on.
@@ -108,7 +130,12 @@ pub async fn run(
         "checking DNS"
     );
     let started = std::time::Instant::now();
-    let found = dns::check_names(&resolver, &list, &accept, opts.concurrency).await;
+    opts.progress.start(list.len() as u64);
+    let counting = Counting {
+        inner: &resolver,
+        progress: &opts.progress,
+    };
+    let found = dns::check_names(&counting, &list, &accept, opts.concurrency).await;
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(
         names = list.len(),
@@ -132,6 +159,8 @@ pub async fn run(
     );
     let started = std::time::Instant::now();
     let probes = probe_names.len();
+    opts.progress.start(probes as u64);
+    let progress = &opts.progress;
     let now = jiff::Timestamp::now().as_second();
     let ip = live.server_ip;
     let tls: BTreeMap<DomainName, Coverage> = futures_util::stream::iter(probe_names)
@@ -155,6 +184,7 @@ pub async fn run(
                     },
                     Err(e) => Coverage::Unknown { why: e.to_string() },
                 };
+            progress.advance();
             (name, coverage)
         })
         .buffer_unordered(opts.concurrency.max(1))

@@ -144,7 +144,10 @@ async fn carry_out(
             return Ok(Exit::Success);
         }
     }
-    let progress = out.progress(&format!("applying {} actions", plan.actions.len()));
+    let progress = out.progress(
+        &format!("applying {} actions", plan.actions.len()),
+        session.client.progress(),
+    );
     let report = apply::execute(plan, &session.client, args.parallelism).await;
     drop(progress);
     finish(g, args, out, &report, true)?;

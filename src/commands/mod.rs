@@ -140,10 +140,13 @@ pub async fn compute(
     session: &Session,
     options: PlanOptions,
 ) -> anyhow::Result<Planned> {
-    let progress = out.progress(&format!(
-        "reading the live state of server {} app {}",
-        session.server, session.app
-    ));
+    let progress = out.progress(
+        &format!(
+            "reading the live state of server {} app {}",
+            session.server, session.app
+        ),
+        session.client.progress(),
+    );
     let live = session
         .client
         .live_state(session.server, session.app)
@@ -164,11 +167,9 @@ pub async fn compute(
             concurrency: g.dns_concurrency.max(1),
             tls_port: g.tls_port,
             tls_timeout: Duration::from_secs(g.dns_timeout.max(1) * 2),
+            progress: crate::progress::Counter::default(),
         };
-        let _progress = out.progress(&format!(
-            "checking DNS and certificates for {} names",
-            desired.domains.len().max(live.domains.len())
-        ));
+        let _progress = out.progress("checking DNS, then certificates", &opts.progress);
         checks::run(desired, &live, &opts).await.context(
             "cannot check DNS (use --resolver IP:PORT, or --skip-dns to plan without DNS checks)",
         )?

@@ -13,6 +13,7 @@ pub use credentials::Credentials;
 pub use error::{ApiError, Hint};
 
 use crate::model::{ApiVersion, DomainKind, DomainSettings, LiveDomain, LiveSsl, LiveState};
+use crate::progress::Counter;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -70,6 +71,7 @@ pub struct Client {
     pause_until: Arc<Mutex<Option<Instant>>>,
     requests: Arc<AtomicU64>,
     config: Arc<ClientConfig>,
+    progress: Counter,
 }
 
 /// A successful (2xx) answer.
@@ -137,11 +139,17 @@ impl Client {
             pause_until: Arc::new(Mutex::new(None)),
             requests: Arc::new(AtomicU64::new(0)),
             config: Arc::new(config),
+            progress: Counter::default(),
         })
     }
 
     pub fn api(&self) -> ApiVersion {
         self.credentials.api()
+    }
+
+    /// Advanced while the domain list is read (pages); `apply` uses it for actions.
+    pub fn progress(&self) -> &Counter {
+        &self.progress
     }
 
     /// How many HTTP requests this client (and its clones) sent.
@@ -196,6 +204,7 @@ impl Client {
         let path = format!("servers/{server}/webapps/{app}/domains");
         let mut out: Vec<LiveDomain> = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
+        self.progress.start(0);
         let mut page = 1u64;
         let mut total_pages: Option<u64> = None;
         let mut total: Option<u64> = None;
@@ -218,6 +227,8 @@ impl Client {
             let meta = list.meta.unwrap_or_default();
             total_pages = meta.total_pages().or(total_pages);
             total = meta.total().or(total);
+            self.progress.set_total(total_pages.unwrap_or(page));
+            self.progress.set_done(page);
             let count = list.data.len() as u64;
             let mut new = 0;
             for d in list.data {
@@ -510,8 +521,19 @@ impl Client {
                 let wait = Duration::from_secs(retry_after.unwrap_or(1).min(120));
                 *self.pause_until.lock().await = Some(Instant::now() + wait);
             }
-            let bytes = match response.bytes().await {
-                Ok(b) => b.to_vec(),
+            let bytes = match read_capped(response).await {
+                Ok(Some(b)) => b,
+                Ok(None) => {
+                    return Err(ApiError::Shape {
+                        method: method.to_string(),
+                        path: shown,
+                        detail: format!(
+                            "the answer is larger than {} MiB; that is not RunCloud",
+                            MAX_BODY >> 20
+                        ),
+                        excerpt: String::new(),
+                    });
+                }
                 Err(e) => {
                     let why = transport_reason(&e);
                     if !idempotent {
@@ -694,6 +716,21 @@ fn shown_path(path: &str, query: &[(&str, String)]) -> String {
     } else {
         format!("/{path}?{}", q.join("&"))
     }
+}
+
+/// The most of an answer that is read: a page of 40 domains is a few KiB.
+const MAX_BODY: usize = 16 << 20;
+
+/// Reads the body, or `None` when it grows past `MAX_BODY` (a misbehaving proxy).
+async fn read_capped(mut response: reqwest::Response) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 fn header_secs(r: &reqwest::Response, name: &str) -> Option<u64> {
