@@ -39,8 +39,35 @@ fn no_command_prints_a_credential_at_any_verbosity() {
         &["main.example", "a.example", "new.example"],
     );
     let bad = DesiredFile::new("version: 1\ndomains:\n  - bad_name\n");
+    let saved = f.dir.path().join("plan.json");
+    let saved = saved.to_str().unwrap();
+    let generated = f.dir.path().join("generated.yaml");
+    let report = f.dir.path().join("report.json");
     for auth in [Auth::V3, Auth::V2] {
         for args in [
+            vec![
+                "plan",
+                "-f",
+                f.arg(),
+                "--out",
+                saved,
+                "--format",
+                "markdown",
+            ],
+            vec!["apply", saved, "--report", report.to_str().unwrap()],
+            vec!["plan", "-f", f.arg(), "--detailed-exitcode"],
+            vec!["completions", "bash"],
+            vec![
+                "generate",
+                "--from",
+                "runcloud",
+                "-o",
+                generated.to_str().unwrap(),
+                "--server",
+                "1",
+                "--app",
+                "2",
+            ],
             vec!["validate", "-f", f.arg()],
             vec!["validate", "-f", bad.arg()],
             vec!["plan", "-f", f.arg()],
@@ -68,6 +95,64 @@ fn no_command_prints_a_credential_at_any_verbosity() {
             let run = rcd(Some(&sb), auth_copy, &args);
             assert_no_secret(&args.join(" "), &run);
         }
+        for file in [
+            &saved.to_string(),
+            &report.to_str().unwrap().to_string(),
+            &generated.to_str().unwrap().to_string(),
+        ] {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            for secret in [TOKEN, KEY, SECRET] {
+                assert!(!text.contains(secret), "{file} holds a credential");
+            }
+        }
+    }
+    // The sandbox command itself, whose seed holds the credentials it accepts.
+    let seed_file = f.dir.path().join("seed.yaml");
+    std::fs::write(
+        &seed_file,
+        seed(&["{name: main.example, type: primary}"], ""),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rcdomains"))
+        .args([
+            "sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--seed",
+            seed_file.to_str().unwrap(),
+            "-vvv",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("Rehearse") {
+        use std::io::Read;
+        let n = stdout.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let all = format!(
+        "{seen}{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        all.contains("API v3: http://127.0.0.1:"),
+        "the sandbox started: {all}"
+    );
+    for secret in [TOKEN, KEY, SECRET] {
+        assert!(
+            !all.contains(secret),
+            "the sandbox printed a credential: {all}"
+        );
     }
     // Refused credentials too: the token that was sent must not be echoed.
     let run = rcd(
