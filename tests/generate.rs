@@ -715,3 +715,34 @@ fn generate_never_shows_the_plugin_credentials() {
         "the -vvv logs show the requests (else this test proves nothing)"
     );
 }
+
+#[test]
+fn generate_from_a_network_that_never_answers_times_out_with_the_path() {
+    // Accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(4).flatten() {
+            held.push(stream);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    });
+    let run = gen_run(
+        &["--from", "um-rest", "--url", &url, "--timeout", "1"],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("/wp-json/wu/v2/domain"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.to_lowercase().contains("time"),
+        "says it timed out: {}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "nothing generated from no answer");
+    drop(holder);
+}
