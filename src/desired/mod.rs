@@ -252,7 +252,7 @@ impl Validator {
                 } else if !msg.starts_with("missing field") {
                     self.problem(
                         v.line,
-                        format!("`{what}.{key}` is invalid: {msg}"),
+                        format!("`{key}` in `{what}` is invalid: {msg}"),
                         fix_for(what, &key),
                     );
                 }
@@ -463,7 +463,11 @@ impl Validator {
                     ..RawDomain::default()
                 },
                 Value::Map(_) => {
-                    match self.mapping::<RawDomain>(item, "domains entry", &["name"]) {
+                    let what = match item.get("name").and_then(Node::as_str) {
+                        Some(n) => format!("domains entry {n}"),
+                        None => "domains entry".to_string(),
+                    };
+                    match self.mapping::<RawDomain>(item, &what, &["name"]) {
                         Some(r) => r,
                         None => continue,
                     }
