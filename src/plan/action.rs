@@ -1,0 +1,109 @@
+//! What a plan does: `Action` (add, update, remove, SSL order) and its kinds.
+//!
+//! Data only; the planner makes them, `apply` carries them out, the renderers show them.
+
+use crate::model::{DomainKind, DomainName, DomainSettings};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Action {
+    Remove {
+        id: u64,
+        name: DomainName,
+        reason: RemoveReason,
+    },
+    Add {
+        name: DomainName,
+        #[serde(flatten)]
+        settings: DomainSettings,
+    },
+    Update {
+        id: u64,
+        name: DomainName,
+        domain_kind: DomainKind,
+        from: DomainSettings,
+        to: DomainSettings,
+    },
+    /// A certificate order, after the domain changes. `name` is the domain it is for (basic
+    /// mode: the app's primary domain, or the first name); `covers` every name it must cover,
+    /// each of them DNS-ready when planned.
+    Ssl {
+        name: DomainName,
+        order: SslOrder,
+        covers: Vec<DomainName>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "order", rename_all = "kebab-case")]
+pub enum SslOrder {
+    /// Basic mode, no certificate yet: `POST …/webapps/{w}/ssl`.
+    BasicInstall,
+    /// Basic mode: `PUT …/webapps/{w}/ssl/{certificate_id}` (Let's Encrypt redeploy).
+    BasicRedeploy { certificate_id: u64 },
+    /// Advanced mode: `POST …/domains/{d}/ssl` for this domain; `domain_id` is `None` for a
+    /// domain this run adds (apply reads its id after adding it).
+    AdvancedInstall { domain_id: Option<u64> },
+}
+
+/// Let's Encrypt's limit of names on one certificate.
+pub const CERTIFICATE_NAME_LIMIT: usize = 100;
+
+impl Action {
+    pub fn name(&self) -> &DomainName {
+        match self {
+            Action::Remove { name, .. }
+            | Action::Add { name, .. }
+            | Action::Update { name, .. }
+            | Action::Ssl { name, .. } => name,
+        }
+    }
+
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::Remove { .. } => ActionKind::Remove,
+            Action::Add { .. } => ActionKind::Add,
+            Action::Update { .. } => ActionKind::Update,
+            Action::Ssl { .. } => ActionKind::Ssl,
+        }
+    }
+
+    /// The phase `apply` runs it in: 0 removals, 1 additions and updates, 2 SSL.
+    pub fn phase(&self) -> u8 {
+        match self {
+            Action::Remove { .. } => 0,
+            Action::Add { .. } | Action::Update { .. } => 1,
+            Action::Ssl { .. } => 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    Remove,
+    Add,
+    Update,
+    Ssl,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Remove => "remove",
+            ActionKind::Add => "add",
+            ActionKind::Update => "update",
+            ActionKind::Ssl => "ssl",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RemoveReason {
+    /// Attached, not in the file, and `prune: true`.
+    Unlisted,
+    /// `state: absent` in the file.
+    Tombstone,
+}

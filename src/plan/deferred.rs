@@ -1,0 +1,122 @@
+//! What a plan holds back (`Deferred`, with its `DeferReason`) and leaves alone on purpose
+//! (`Kept`). Data and its wording only.
+
+use super::{ActionKind, CERTIFICATE_NAME_LIMIT};
+use crate::model::{DomainName, DomainSettings};
+use serde::Serialize;
+use std::fmt;
+
+/// An action held back, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deferred {
+    pub kind: ActionKind,
+    pub name: DomainName,
+    pub reason: DeferReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum DeferReason {
+    /// The name's DNS does not point at the server yet.
+    DnsNotReady { finding: String },
+    /// API v2 cannot change a domain's www/redirection in place.
+    UpdateNeedsV3 {
+        from: DomainSettings,
+        to: DomainSettings,
+    },
+    /// RunCloud created it less than `removals.grace` ago.
+    WithinGrace { age_secs: i64, grace_secs: u64 },
+    /// A certificate order held back: these names it must cover are not DNS-ready.
+    SslNamesNotReady {
+        names: Vec<DomainName>,
+        total: usize,
+    },
+    /// More names than Let's Encrypt puts on one certificate.
+    OverCertificateLimit { names: usize },
+    /// AutoSSL manages the certificates: no order is placed; reported because a name is not
+    /// covered.
+    AutoSsl { not_covered: Vec<DomainName> },
+}
+
+impl fmt::Display for DeferReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeferReason::DnsNotReady { finding } => {
+                write!(
+                    f,
+                    "DNS is not ready ({finding}); attached once it points at the server"
+                )
+            }
+            DeferReason::UpdateNeedsV3 { from, to } => write!(
+                f,
+                "drift ({from} → {to}) that API v2 cannot update in place; use a v3 token, or change it in RunCloud"
+            ),
+            DeferReason::WithinGrace {
+                age_secs,
+                grace_secs,
+            } => write!(
+                f,
+                "created {} ago, within removals.grace ({}); most likely just added by the plugin",
+                human_secs(*age_secs as u64),
+                human_secs(*grace_secs)
+            ),
+            DeferReason::SslNamesNotReady { names, total } => {
+                let shown: Vec<&str> = names.iter().take(5).map(DomainName::as_str).collect();
+                let more = if *total > shown.len() {
+                    format!(" and {} more", total - shown.len())
+                } else {
+                    String::new()
+                };
+                write!(
+                    f,
+                    "DNS is not ready for {}{more}; ordered once every name it covers points at the server",
+                    shown.join(", ")
+                )
+            }
+            DeferReason::OverCertificateLimit { names } => write!(
+                f,
+                "{names} names exceed Let's Encrypt's {CERTIFICATE_NAME_LIMIT} per certificate; switch the app to advanced SSL (a certificate per domain)"
+            ),
+            DeferReason::AutoSsl { not_covered } => {
+                let shown: Vec<&str> = not_covered.iter().take(5).map(DomainName::as_str).collect();
+                write!(
+                    f,
+                    "AutoSSL is on, so no order is placed; not covered now: {}",
+                    shown.join(", ")
+                )
+            }
+        }
+    }
+}
+
+fn human_secs(s: u64) -> String {
+    humantime::format_duration(std::time::Duration::from_secs(s)).to_string()
+}
+
+/// A live name left alone on purpose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Kept {
+    pub name: DomainName,
+    pub why: KeptReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeptReason {
+    /// The app's primary domain is never removed.
+    Primary,
+    /// Matches `removals.protect`.
+    Protected,
+    /// Not in the file, but `prune` is off.
+    PruneOff,
+}
+
+impl fmt::Display for KeptReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeptReason::Primary => "the app's primary domain is never removed",
+            KeptReason::Protected => "protected by removals.protect",
+            KeptReason::PruneOff => "not in the file; kept because removals.prune is off",
+        })
+    }
+}

@@ -1,0 +1,183 @@
+//! The SSL part of planning: certificate orders per mode, after the domain changes. Pure,
+//! like the rest of the planner.
+
+use super::{Action, ActionKind, CERTIFICATE_NAME_LIMIT, DeferReason, Deferred, SslOrder};
+use crate::checks::{Checks, Coverage, cert_names};
+use crate::desired::raw::SslMode;
+use crate::model::{DomainKind, DomainName, LiveDomain, LiveState};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub(super) type SslPlan = (Vec<Action>, Vec<Deferred>, Option<String>);
+
+/// Certificate orders after the domain changes, per mode. Never orders a certificate covering
+/// a name that is not DNS-ready (while `dns.require` is on), and never only because the TLS
+/// probe failed (`Coverage::Unknown` counts as neither covered nor not covered).
+pub(super) fn plan_ssl(
+    live: &LiveState,
+    checks: &Checks,
+    mode: SslMode,
+    require_dns: bool,
+    projected: &[LiveDomain],
+) -> SslPlan {
+    if mode == SslMode::Off {
+        return (
+            vec![],
+            vec![],
+            Some("ssl.mode is off: no SSL actions".into()),
+        );
+    }
+    if !checks.dns_checked {
+        return (vec![], vec![], Some("DNS was not checked (--skip-dns): no certificate is ordered without knowing that DNS points at the server".into()));
+    }
+    let not_covered =
+        |n: &DomainName| matches!(checks.tls.get(n), Some(Coverage::NotCovered { .. }));
+    let unready = |names: &[DomainName]| -> Vec<DomainName> {
+        if require_dns {
+            names
+                .iter()
+                .filter(|n| !checks.is_ready(n))
+                .cloned()
+                .collect()
+        } else {
+            vec![]
+        }
+    };
+    let live_by_id: BTreeMap<u64, &LiveDomain> = live.domains.iter().map(|d| (d.id, d)).collect();
+    let mut actions = Vec::new();
+    let mut deferred = Vec::new();
+    match mode {
+        SslMode::Advanced => {
+            for d in projected {
+                let names = cert_names(d);
+                let before = live_by_id
+                    .get(&d.id)
+                    .filter(|l| l.name == d.name)
+                    .map(|l| cert_names(l));
+                let changed = before.as_ref() != Some(&names);
+                let uncovered: Vec<DomainName> =
+                    names.iter().filter(|n| not_covered(n)).cloned().collect();
+                if !changed && uncovered.is_empty() {
+                    // Not known to be covered and not ready: report it, so the operator sees
+                    // why the name has no certificate yet.
+                    let covered = names
+                        .iter()
+                        .all(|n| matches!(checks.tls.get(n), Some(Coverage::Covered { .. })));
+                    let missing = unready(&names);
+                    if !covered && !missing.is_empty() && !live.ssl.auto_ssl {
+                        let total = missing.len();
+                        deferred.push(Deferred {
+                            kind: ActionKind::Ssl,
+                            name: d.name.clone(),
+                            reason: DeferReason::SslNamesNotReady {
+                                names: missing,
+                                total,
+                            },
+                        });
+                    }
+                    continue;
+                }
+                if live.ssl.auto_ssl {
+                    if !uncovered.is_empty() {
+                        deferred.push(Deferred {
+                            kind: ActionKind::Ssl,
+                            name: d.name.clone(),
+                            reason: DeferReason::AutoSsl {
+                                not_covered: uncovered,
+                            },
+                        });
+                    }
+                    continue;
+                }
+                let missing = unready(&names);
+                if !missing.is_empty() {
+                    let total = missing.len();
+                    deferred.push(Deferred {
+                        kind: ActionKind::Ssl,
+                        name: d.name.clone(),
+                        reason: DeferReason::SslNamesNotReady {
+                            names: missing,
+                            total,
+                        },
+                    });
+                    continue;
+                }
+                let domain_id = live_by_id
+                    .get(&d.id)
+                    .filter(|l| l.name == d.name)
+                    .map(|l| l.id);
+                actions.push(Action::Ssl {
+                    name: d.name.clone(),
+                    order: SslOrder::AdvancedInstall { domain_id },
+                    covers: names,
+                });
+            }
+        }
+        _ => {
+            let before: BTreeSet<DomainName> = live.domains.iter().flat_map(cert_names).collect();
+            let after: BTreeSet<DomainName> = projected.iter().flat_map(cert_names).collect();
+            if after.is_empty() {
+                return (vec![], vec![], None);
+            }
+            let uncovered: Vec<DomainName> =
+                after.iter().filter(|n| not_covered(n)).cloned().collect();
+            let no_certificate = live.ssl.certificate.is_none();
+            if before == after && uncovered.is_empty() && !no_certificate {
+                return (vec![], vec![], None);
+            }
+            let anchor = projected
+                .iter()
+                .find(|d| d.kind == DomainKind::Primary)
+                .or(projected.first())
+                .map(|d| d.name.clone())
+                .unwrap_or_else(|| DomainName::new_unchecked("app".into()));
+            if live.ssl.auto_ssl {
+                if !uncovered.is_empty() {
+                    deferred.push(Deferred {
+                        kind: ActionKind::Ssl,
+                        name: anchor,
+                        reason: DeferReason::AutoSsl {
+                            not_covered: uncovered,
+                        },
+                    });
+                }
+                return (actions, deferred, None);
+            }
+            let covers: Vec<DomainName> = after.into_iter().collect();
+            if covers.len() > CERTIFICATE_NAME_LIMIT {
+                deferred.push(Deferred {
+                    kind: ActionKind::Ssl,
+                    name: anchor,
+                    reason: DeferReason::OverCertificateLimit {
+                        names: covers.len(),
+                    },
+                });
+                return (actions, deferred, None);
+            }
+            let missing = unready(&covers);
+            if !missing.is_empty() {
+                let total = missing.len();
+                deferred.push(Deferred {
+                    kind: ActionKind::Ssl,
+                    name: anchor,
+                    reason: DeferReason::SslNamesNotReady {
+                        names: missing,
+                        total,
+                    },
+                });
+                return (actions, deferred, None);
+            }
+            let order = match &live.ssl.certificate {
+                Some(c) => SslOrder::BasicRedeploy {
+                    certificate_id: c.id,
+                },
+                None => SslOrder::BasicInstall,
+            };
+            actions.push(Action::Ssl {
+                name: anchor,
+                order,
+                covers,
+            });
+        }
+    }
+    (actions, deferred, None)
+}
