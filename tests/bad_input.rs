@@ -198,3 +198,37 @@ fn a_missing_file_is_named() {
         run.stderr
     );
 }
+
+#[test]
+fn forbidden_and_invalid_answers_carry_their_hints() {
+    let sb = Sandbox::start(&seed(
+        &["{name: main.example, type: primary}"],
+        "faults:\n  - {kind: status, code: 403, times: 0, path: /servers/1}\n",
+    ));
+    let f = desired("", &["main.example"]);
+    let run = rcd(Some(&sb), Auth::V3, &["plan", "-f", f.arg()]);
+    assert_clean_failure(
+        &sb,
+        &run,
+        &["GET /servers/1", "403", "Business or Enterprise"],
+    );
+
+    // 422 on an add: the API's own message, as a failed action (exit 4), nothing else lost.
+    let sb = Sandbox::start(&seed(
+        &["{name: main.example, type: primary, www: false, redirection: none}"],
+        "faults:\n  - {kind: status, code: 422, method: POST, times: 1}\n",
+    ));
+    let f = desired(
+        "defaults: {www: false, redirection: none}\n",
+        &["main.example", "new.example"],
+    );
+    let run = rcd(Some(&sb), Auth::V3, &["apply", "-f", f.arg(), "--yes"]);
+    assert_eq!(run.code, 4, "{}", run.all());
+    assert!(
+        run.stdout.contains(
+            "FAILED  add new.example: POST /servers/1/webapps/2/domains: RunCloud answered 422"
+        ),
+        "{}",
+        run.stdout
+    );
+}
