@@ -8,7 +8,7 @@
 use super::Style;
 use crate::apply::{Report, Status};
 use crate::checks::Coverage;
-use crate::plan::{Action, ActionKind, Plan, RemoveReason, SslOrder};
+use crate::plan::{Action, ActionKind, Plan, RemoveReason};
 use std::fmt::Write;
 
 /// The most a rendered plan or report may hold, in bytes (so also in characters).
@@ -249,13 +249,7 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
             covers,
         } = a
         {
-            let what = match order {
-                SslOrder::BasicInstall => "install the app's certificate".to_string(),
-                SslOrder::BasicRedeploy { certificate_id } => {
-                    format!("redeploy the app's certificate {certificate_id}")
-                }
-                SslOrder::AdvancedInstall { .. } => format!("install a certificate for `{name}`"),
-            };
+            let what = super::ssl_order_text(order, &format!("`{name}`"));
             b.lines.push(format!(
                 "- {what}, covering {}\n",
                 names_list(covers.iter().map(|n| n.as_str()), covers.len())

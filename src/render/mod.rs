@@ -45,3 +45,15 @@ impl Style {
         self.paint("2", s)
     }
 }
+
+/// What an SSL order does, in words; `name` is the domain as the format shows names.
+pub(crate) fn ssl_order_text(order: &crate::plan::SslOrder, name: &str) -> String {
+    use crate::plan::SslOrder;
+    match order {
+        SslOrder::BasicInstall => "install the app's certificate".to_string(),
+        SslOrder::BasicRedeploy { certificate_id } => {
+            format!("redeploy the app's certificate {certificate_id}")
+        }
+        SslOrder::AdvancedInstall { .. } => format!("install a certificate for {name}"),
+    }
+}

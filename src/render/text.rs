@@ -5,7 +5,7 @@ use super::Style;
 use crate::apply::{Report, Status};
 use crate::checks::Coverage;
 use crate::checks::dns::DnsFinding;
-use crate::plan::{Action, ActionKind, KeptReason, ListedDomain, Plan, RemoveReason, SslOrder};
+use crate::plan::{Action, ActionKind, KeptReason, ListedDomain, Plan, RemoveReason};
 use similar::TextDiff;
 use std::fmt::Write;
 
@@ -118,13 +118,7 @@ pub fn plan(plan: &Plan, style: Style) -> String {
                 covers,
             } = a
             {
-                let what = match order {
-                    SslOrder::BasicInstall => "install the app's certificate".to_string(),
-                    SslOrder::BasicRedeploy { certificate_id } => {
-                        format!("redeploy the app's certificate {certificate_id}")
-                    }
-                    SslOrder::AdvancedInstall { .. } => format!("install a certificate for {name}"),
-                };
+                let what = super::ssl_order_text(order, name.as_str());
                 let names: Vec<&str> = covers.iter().map(|n| n.as_str()).take(8).collect();
                 let more = if covers.len() > names.len() {
                     format!(", … {} in all", covers.len())
