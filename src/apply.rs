@@ -222,10 +222,14 @@ async fn run_phase(
     let total = actions.len();
     for (i, action) in actions.into_iter().enumerate() {
         let client = client.clone();
-        let sem = sem.clone();
+        // Taken before the task starts, so actions start in plan order (one by one with
+        // --parallelism 1) and at most `parallelism` run at once.
+        let Ok(permit) = sem.clone().acquire_owned().await else {
+            break;
+        };
         let (server, app) = (plan.server_id, plan.app_id);
         set.spawn(async move {
-            let _permit = sem.acquire_owned().await;
+            let _permit = permit;
             let outcome = run_one(&client, server, app, &action).await;
             client.progress().advance();
             (i, outcome)
