@@ -158,8 +158,6 @@ pub fn checks_args(sb: &Sandbox) -> Vec<String> {
         sb.handle.dns_addr().to_string(),
         "--tls-port".into(),
         sb.handle.tls_addr().port().to_string(),
-        "--dns-timeout".into(),
-        "1".into(),
     ]
 }
 
