@@ -249,15 +249,11 @@ async fn error_not_ready_when_the_resolver_never_answers() {
     let timeout = Duration::from_millis(300);
     let resolver = HickoryResolver::new(&[addr], timeout).expect("resolver");
 
-    let began = Instant::now();
     let found = finding(&resolver, "shop.example.org", &accept_server()).await;
-    let took = began.elapsed();
     task.abort();
 
     assert_eq!(found.label(), "error", "{found:?}");
     assert!(!found.is_ready());
-    // Bounded, not a speed claim: the budget is three per-query timeouts.
-    assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
 #[tokio::test]
@@ -266,9 +262,7 @@ async fn error_not_ready_when_tcp_fallback_never_answers() {
     let timeout = Duration::from_millis(300);
     let resolver = HickoryResolver::new(&[addr], timeout).expect("resolver");
 
-    let began = Instant::now();
     let found = finding(&resolver, "shop.example.org", &accept_server()).await;
-    let took = began.elapsed();
     task.abort();
 
     assert_eq!(found.label(), "error", "{found:?}");
@@ -277,7 +271,6 @@ async fn error_not_ready_when_tcp_fallback_never_answers() {
         tcp_accepts.load(Ordering::SeqCst) >= 1,
         "the truncated UDP answer should have sent the resolver to TCP"
     );
-    assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
 async fn two_hop_chain(chain: bool) {
