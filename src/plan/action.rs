@@ -47,6 +47,17 @@ pub enum SslOrder {
     AdvancedInstall { domain_id: Option<u64> },
 }
 
+impl SslOrder {
+    /// The `order` tag of the JSON plan.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SslOrder::BasicInstall => "basic-install",
+            SslOrder::BasicRedeploy { .. } => "basic-redeploy",
+            SslOrder::AdvancedInstall { .. } => "advanced-install",
+        }
+    }
+}
+
 /// Let's Encrypt's limit of names on one certificate.
 pub const CERTIFICATE_NAME_LIMIT: usize = 100;
 

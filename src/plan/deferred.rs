@@ -111,6 +111,17 @@ pub enum KeptReason {
     PruneOff,
 }
 
+impl KeptReason {
+    /// The `reason` tag of the JSON plan.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeptReason::Primary => "primary",
+            KeptReason::Protected => "protected",
+            KeptReason::PruneOff => "prune-off",
+        }
+    }
+}
+
 impl fmt::Display for KeptReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

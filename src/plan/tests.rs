@@ -703,3 +703,21 @@ fn more_than_100_names_advise_advanced_ssl() {
             .any(|d| matches!(d.reason, DeferReason::OverCertificateLimit { names: 101 }))
     );
 }
+
+#[test]
+fn json_tags_match_the_serde_names() {
+    for o in [
+        SslOrder::BasicInstall,
+        SslOrder::BasicRedeploy { certificate_id: 1 },
+        SslOrder::AdvancedInstall { domain_id: None },
+    ] {
+        assert_eq!(serde_json::to_value(&o).unwrap()["order"], o.as_str());
+    }
+    for k in [
+        KeptReason::Primary,
+        KeptReason::Protected,
+        KeptReason::PruneOff,
+    ] {
+        assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+    }
+}

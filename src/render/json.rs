@@ -153,19 +153,6 @@ fn settings(s: crate::model::DomainSettings) -> JsonSettings {
     }
 }
 
-/// The kebab-case tag serde gives a unit variant (or the `order` tag of an `SslOrder`).
-fn kebab<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(serde_json::Value::Object(m)) => m
-            .get("order")
-            .and_then(|o| o.as_str())
-            .unwrap_or_default()
-            .to_string(),
-        _ => String::new(),
-    }
-}
-
 fn finding(f: &DnsFinding) -> JsonFinding {
     let (addresses, reason) = match f {
         DnsFinding::Ready { addresses }
@@ -258,7 +245,7 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
                 reason: None,
                 from: None,
                 to: None,
-                order: Some(kebab(order).to_string()),
+                order: Some(order.as_str().to_string()),
                 covers: Some(covers.iter().map(ToString::to_string).collect()),
             },
         })
@@ -314,7 +301,7 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
             .iter()
             .map(|k| JsonKept {
                 name: k.name.to_string(),
-                reason: kebab(&k.why),
+                reason: k.why.as_str().to_string(),
             })
             .collect(),
         dns: JsonDns {
