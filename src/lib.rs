@@ -10,6 +10,7 @@ pub mod commands;
 pub mod desired;
 pub mod exit;
 pub mod generate;
+pub mod input;
 pub mod model;
 pub mod output;
 pub mod plan;
