@@ -223,6 +223,8 @@ pub enum DomainKind {
     Primary,
     #[default]
     Alias,
+    /// A type third-party clients show besides `primary` and `alias`; not the tool's to manage.
+    Redirect,
 }
 
 impl DomainKind {
@@ -230,6 +232,7 @@ impl DomainKind {
         match self {
             DomainKind::Primary => "primary",
             DomainKind::Alias => "alias",
+            DomainKind::Redirect => "redirect",
         }
     }
 }

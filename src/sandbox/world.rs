@@ -423,6 +423,37 @@ impl World {
             .map(|d| d.view())
     }
 
+    /// Attaches a domain exactly as spelt, unchecked and unnormalised, with the given type
+    /// (`alias`, `primary`, or anything else) and `created_at` text: what a hostile or merely
+    /// different RunCloud could hold. For tests of the client's tolerance; the API never
+    /// creates such a domain itself.
+    pub fn add_raw_domain_behind_back(
+        &self,
+        server: u64,
+        app: u64,
+        name: &str,
+        kind: DomainKind,
+        created_at: &str,
+    ) -> Result<DomainView, WorldError> {
+        let mut state = self.lock();
+        state
+            .app(server, app)
+            .ok_or(WorldError::UnknownApp { server, app })?;
+        let domain = Domain {
+            id: state.allocate_id(),
+            name: name.to_owned(),
+            kind,
+            www: false,
+            redirection: Redirection::None,
+            wildcard: false,
+            created_at: created_at.to_owned(),
+        };
+        if let Some(a) = state.app_mut(server, app) {
+            a.domains.push(domain.clone());
+        }
+        Ok(domain.view())
+    }
+
     /// Detaches a domain by name the way someone else would; false when it was not attached.
     pub fn remove_domain_behind_back(&self, server: u64, app: u64, name: &str) -> bool {
         let name = names::normalise(name);
