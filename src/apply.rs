@@ -185,17 +185,31 @@ async fn run_ssl(
                     (Some(d), Some(id)) if d.id != *id => Status::Skipped {
                         why: format!("{name} was re-attached since the plan; run plan again"),
                     },
-                    (Some(d), _) => match client
-                        .install_advanced_ssl(plan.server_id, plan.app_id, d.id, plan.ssl_staging)
+                    (Some(d), _) => install_advanced(plan, client, d.id, covers).await,
+                }
+            }
+            SslOrder::AdvancedRedeploy {
+                domain_id,
+                certificate_id,
+            } => {
+                let current = attached.iter().find(|d| &d.name == name);
+                match current {
+                    None => Status::Skipped {
+                        why: format!("{name} is not attached any more"),
+                    },
+                    Some(d) if d.id != *domain_id => Status::Skipped {
+                        why: format!("{name} was re-attached since the plan; run plan again"),
+                    },
+                    Some(d) if cert_names(d) != *covers => Status::Skipped {
+                        why: format!("{name}'s www setting changed since the plan; run plan again"),
+                    },
+                    Some(_) => match client
+                        .redeploy_advanced_ssl(plan.server_id, plan.app_id, *domain_id, *certificate_id)
                         .await
                     {
                         Ok(()) => ok(format!(
-                            "certificate ordered for {}",
-                            covers
-                                .iter()
-                                .map(DomainName::as_str)
-                                .collect::<Vec<_>>()
-                                .join(" and ")
+                            "certificate {certificate_id} redeployed for {}",
+                            joined(covers)
                         )),
                         Err(e) => failed(e),
                     },
@@ -209,6 +223,47 @@ async fn run_ssl(
         });
     }
     out
+}
+
+/// Advanced SSL install for one domain: RunCloud refuses a POST over an existing certificate,
+/// so the domain's certificate is read first and the install is sent only when there is none.
+/// One found since the plan is left for the next plan (a redeploy, or nothing if custom).
+async fn install_advanced(plan: &Plan, client: &Client, domain: u64, covers: &[DomainName]) -> Status {
+    match client
+        .domain_certificate(plan.server_id, plan.app_id, domain)
+        .await
+    {
+        Ok(None) => {}
+        Ok(Some(c)) => {
+            return Status::Skipped {
+                why: format!(
+                    "it has certificate {} now ({}), which the plan did not see; run plan again",
+                    c.id,
+                    c.method_label()
+                ),
+            };
+        }
+        Err(e) => {
+            return Status::Skipped {
+                why: format!("cannot read its certificate before ordering: {e}"),
+            };
+        }
+    }
+    match client
+        .install_advanced_ssl(plan.server_id, plan.app_id, domain, plan.ssl_staging)
+        .await
+    {
+        Ok(()) => ok(format!("certificate ordered for {}", joined(covers))),
+        Err(e) => failed(e),
+    }
+}
+
+fn joined(names: &[DomainName]) -> String {
+    names
+        .iter()
+        .map(DomainName::as_str)
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 async fn run_phase(

@@ -109,11 +109,25 @@ impl fmt::Display for DomainSettings {
     }
 }
 
+/// A domain's `type` in RunCloud. Only `primary` and `alias` are understood; anything else
+/// (third-party clients show `redirect`), or no type at all, is `Other`: not the tool's to
+/// remove, update or send back with another type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DomainKind {
     Primary,
     Alias,
+    Other,
+}
+
+impl DomainKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainKind::Primary => "primary",
+            DomainKind::Alias => "alias",
+            DomainKind::Other => "other",
+        }
+    }
 }
 
 /// Which RunCloud API the live state was read through.
@@ -156,9 +170,22 @@ pub struct LiveDomain {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct LiveSsl {
     pub advanced: bool,
-    pub auto_ssl: bool,
+    /// `None` when RunCloud's answer did not say (only `advancedSSL`): unknown is not off.
+    pub auto_ssl: Option<bool>,
     /// The basic-mode certificate of the app, when one is installed.
     pub certificate: Option<LiveCertificate>,
+    /// Advanced mode: the certificate of each domain that was read (by domain id; `None` when
+    /// RunCloud says none is installed). Read only for domains the plan would order for.
+    #[serde(default)]
+    pub domain_certificates: std::collections::BTreeMap<u64, Option<LiveCertificate>>,
+}
+
+impl LiveSsl {
+    /// Whether AutoSSL may be on: on, or not reported. Either way the tool orders nothing, so
+    /// that it never orders a certificate RunCloud orders too.
+    pub fn auto_ssl_may_be_on(&self) -> bool {
+        self.auto_ssl != Some(false)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +193,32 @@ pub struct LiveCertificate {
     pub id: u64,
     pub valid_until: Option<String>,
     pub staging: bool,
+    /// How it was issued, as RunCloud says (`letsencrypt`, `custom`, …); `None` when not said.
+    #[serde(default)]
+    pub method: Option<String>,
+}
+
+impl LiveCertificate {
+    /// Only a Let's Encrypt certificate may be redeployed or replaced. A custom certificate, or
+    /// one whose method RunCloud did not state, is never touched.
+    pub fn is_lets_encrypt(&self) -> bool {
+        self.method.as_deref().is_some_and(|m| {
+            let m: String = m
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            m == "letsencrypt"
+        })
+    }
+
+    /// How the certificate's method reads in a message.
+    pub fn method_label(&self) -> String {
+        match &self.method {
+            Some(m) => format!("method {m:?}"),
+            None => "no method stated".to_string(),
+        }
+    }
 }
 
 /// Everything read from RunCloud for one web application. Complete by construction: the
@@ -175,7 +228,9 @@ pub struct LiveState {
     pub api: ApiVersion,
     pub server_id: u64,
     pub app_id: u64,
-    pub server_ip: IpAddr,
+    /// The server's address; `None` when RunCloud's answer held none readable (then DNS
+    /// checks need `dns.server_ip` in the file).
+    pub server_ip: Option<IpAddr>,
     pub domains: Vec<LiveDomain>,
     pub ssl: LiveSsl,
 }

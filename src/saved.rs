@@ -12,7 +12,7 @@
 
 use crate::checks::Checks;
 use crate::desired::Desired;
-use crate::model::{DomainKind, DomainName, LiveState};
+use crate::model::{DomainName, LiveState};
 use crate::plan::{Action, Plan, PlanOptions};
 use crate::render::json::{FORMAT_VERSION, JsonPlan};
 use schemars::JsonSchema;
@@ -120,15 +120,15 @@ pub fn inputs(desired: &Desired, live: &LiveState, checks: &Checks, plan: &Plan)
             server_id: live.server_id,
             app_id: live.app_id,
             api: live.api.to_string(),
-            server_ip: live.server_ip.to_string(),
+            server_ip: live
+                .server_ip
+                .map(|ip| ip.to_string())
+                .unwrap_or_else(|| "unknown".into()),
             domains: live
                 .domains
                 .iter()
                 .map(|d| {
-                    let kind = match d.kind {
-                        DomainKind::Primary => "primary",
-                        DomainKind::Alias => "alias",
-                    };
+                    let kind = d.kind.as_str();
                     let wildcard = if d.wildcard { ", wildcard" } else { "" };
                     let created = d
                         .created_at
@@ -147,16 +147,50 @@ pub fn inputs(desired: &Desired, live: &LiveState, checks: &Checks, plan: &Plan)
                 } else {
                     "basic"
                 },
-                if live.ssl.auto_ssl { "on" } else { "off" },
+                match live.ssl.auto_ssl {
+                    Some(true) => "on",
+                    Some(false) => "off",
+                    None => "unknown",
+                },
                 live.ssl
                     .certificate
                     .as_ref()
-                    .map(|c| format!("{}{}", c.id, if c.staging { " (staging)" } else { "" }))
+                    .map(certificate_text)
                     .unwrap_or_else(|| "none".into())
-            ),
+            ) + &domain_certificates_text(&live.ssl.domain_certificates),
         },
         findings: deciding_findings(checks, plan),
     }
+}
+
+fn certificate_text(c: &crate::model::LiveCertificate) -> String {
+    format!(
+        "{}{}{}",
+        c.id,
+        if c.staging { " (staging)" } else { "" },
+        if c.is_lets_encrypt() {
+            String::new()
+        } else {
+            format!(" ({})", c.method_label())
+        }
+    )
+}
+
+/// The per-domain certificates read for advanced-mode orders, in the SSL line.
+fn domain_certificates_text(
+    certs: &BTreeMap<u64, Option<crate::model::LiveCertificate>>,
+) -> String {
+    certs
+        .iter()
+        .map(|(domain, c)| {
+            format!(
+                "; domain {domain}: {}",
+                c.as_ref()
+                    .map(certificate_text)
+                    .unwrap_or_else(|| "none".into())
+            )
+        })
+        .collect()
 }
 
 impl Inputs {

@@ -25,6 +25,11 @@ use ipnet::IpNet;
 /// Errors while setting up DNS checks (never while checking a name: that is a [`DnsFinding`]).
 #[derive(Debug, thiserror::Error)]
 pub enum DnsError {
+    /// RunCloud gave no readable address for the server, and the file sets none.
+    #[error(
+        "RunCloud's answer for the server holds no readable IP address (ipAddress, ip_address or ip), so DNS cannot be checked against it: set `dns.server_ip` in the desired file, or plan with --skip-dns"
+    )]
+    NoServerIp,
     /// The system resolver configuration (`/etc/resolv.conf`) could not be read.
     #[error(
         "could not read the system's DNS resolver configuration; name a resolver with --resolver IP:PORT"

@@ -122,7 +122,8 @@ pub async fn run(
     names.extend(attached.iter().cloned());
 
     let resolver = HickoryResolver::new(&opts.resolvers, opts.dns_timeout)?;
-    let accept = AcceptSet::new(&[live.server_ip], &desired.dns.also_accept)?;
+    let server_ip = live.server_ip.ok_or(DnsError::NoServerIp)?;
+    let accept = AcceptSet::new(&[server_ip], &desired.dns.also_accept)?;
     let list: Vec<String> = names.iter().map(|n| n.as_str().to_string()).collect();
     tracing::info!(
         names = list.len(),
@@ -162,7 +163,7 @@ pub async fn run(
     opts.progress.start(probes as u64);
     let progress = &opts.progress;
     let now = jiff::Timestamp::now().as_second();
-    let ip = live.server_ip;
+    let ip = server_ip;
     let tls: BTreeMap<DomainName, Coverage> = futures_util::stream::iter(probe_names)
         .map(|name| async move {
             let coverage =

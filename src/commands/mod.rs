@@ -78,12 +78,12 @@ impl Session {
     ) -> anyhow::Result<Session> {
         let server = pick_id("server", target.server, resolved.server.clone(), source)?;
         let app = pick_id("app", target.app, resolved.app.clone(), source)?;
-        tracing::info!(credentials = %resolved.source, api = %resolved.credentials.api(), server, app, "using RunCloud");
         let mut config = ClientConfig::new(resolved.credentials);
         config.api_url = g.api_url.clone();
         config.timeout = Duration::from_secs(g.timeout.max(1));
         config.rate_per_minute = g.rate_limit;
         let client = Client::new(config)?;
+        tracing::info!(credentials = %resolved.source, api = %client.api(), server, app, "using RunCloud");
         Ok(Session {
             client,
             server,
@@ -158,6 +158,16 @@ pub async fn compute(
             )
         })?;
     drop(progress);
+    let mut live = live;
+    match (live.server_ip, desired.dns.server_ip) {
+        (None, Some(ip)) => live.server_ip = Some(ip),
+        (Some(api), Some(file)) if api != file => tracing::warn!(
+            "RunCloud says server {} is at {api}, but dns.server_ip in {} says {file}; DNS is checked against RunCloud's",
+            session.server,
+            desired.source
+        ),
+        _ => {}
+    }
     let checks = if g.skip_dns {
         Checks::skipped()
     } else {
@@ -175,7 +185,22 @@ pub async fn compute(
         )?
     };
     let now = jiff::Timestamp::now().as_second();
-    let plan = crate::plan::plan(desired, &live, &checks, now, options);
+    let mut plan = crate::plan::plan(desired, &live, &checks, now, options);
+    // Advanced SSL: a domain with a certificate is redeployed (PUT), one without gets an
+    // install (POST), a custom one is left alone. Which it is, is read only for the domains
+    // the plan would order for, then the plan is made again with what was read.
+    let candidates = advanced_order_domains(&plan);
+    if !candidates.is_empty() {
+        for id in candidates {
+            let cert = session
+                .client
+                .domain_certificate(session.server, session.app, id)
+                .await
+                .with_context(|| format!("cannot read the certificate of domain id {id}"))?;
+            live.ssl.domain_certificates.insert(id, cert);
+        }
+        plan = crate::plan::plan(desired, &live, &checks, now, options);
+    }
     let inputs = saved::inputs(desired, &live, &checks, &plan).with_options(options);
     Ok(Planned {
         live,
@@ -183,6 +208,20 @@ pub async fn compute(
         plan,
         inputs,
     })
+}
+
+/// The attached domains an advanced-mode order of `plan` is for.
+fn advanced_order_domains(plan: &Plan) -> Vec<u64> {
+    plan.actions
+        .iter()
+        .filter_map(|a| match a {
+            crate::plan::Action::Ssl {
+                order: crate::plan::SslOrder::AdvancedInstall { domain_id },
+                ..
+            } => *domain_id,
+            _ => None,
+        })
+        .collect()
 }
 
 pub fn render_plan(g: &Global, out: &Output, planned: &Planned) -> String {

@@ -54,6 +54,8 @@ pub struct DnsPolicy {
     pub require: bool,
     /// IPs and CIDRs, syntax checked.
     pub also_accept: Vec<String>,
+    /// `dns.server_ip`: the server's address when RunCloud's answer holds none.
+    pub server_ip: Option<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -350,6 +352,22 @@ impl Validator {
             }
         }
 
+        let server_ip = match dns.server_ip.as_deref().map(str::trim) {
+            None => None,
+            Some(raw) => match raw.parse::<std::net::IpAddr>() {
+                Ok(ip) => Some(ip),
+                Err(_) => {
+                    let line = dns_node.and_then(|d| d.get("server_ip")).map(|n| n.line);
+                    self.problem(
+                        line,
+                        format!("`dns.server_ip` `{raw}` is not an IP address"),
+                        "write the server's public address as RunCloud shows it (203.0.113.7, or 2001:db8::1)",
+                    );
+                    None
+                }
+            },
+        };
+
         let rem_node = root.get("removals");
         let mut protect = Vec::new();
         for (i, p) in removals.protect.unwrap_or_default().iter().enumerate() {
@@ -419,6 +437,7 @@ impl Validator {
             dns: DnsPolicy {
                 require: dns.require.unwrap_or(true),
                 also_accept,
+                server_ip,
             },
             removals: policy,
             domains,

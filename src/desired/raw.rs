@@ -117,6 +117,9 @@ pub struct RawDns {
     pub require: Option<bool>,
     /// Extra IPs or CIDRs that count as "the server" (a proxy or CDN in front).
     pub also_accept: Option<Vec<String>>,
+    /// The server's public IP address, used when RunCloud's answer for the server holds none
+    /// readable. RunCloud's own address wins when it gives one.
+    pub server_ip: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]

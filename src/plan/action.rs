@@ -42,9 +42,13 @@ pub enum SslOrder {
     BasicInstall,
     /// Basic mode: `PUT …/webapps/{w}/ssl/{certificate_id}` (Let's Encrypt redeploy).
     BasicRedeploy { certificate_id: u64 },
-    /// Advanced mode: `POST …/domains/{d}/ssl` for this domain; `domain_id` is `None` for a
-    /// domain this run adds (apply reads its id after adding it).
+    /// Advanced mode: `POST …/domains/{d}/ssl` for a domain without a certificate;
+    /// `domain_id` is `None` for a domain this run adds (apply reads its id after adding it,
+    /// and posts only when RunCloud says it has no certificate).
     AdvancedInstall { domain_id: Option<u64> },
+    /// Advanced mode: `PUT …/domains/{d}/ssl/{certificate_id}`, a Let's Encrypt redeploy of
+    /// the domain's certificate (a POST over an existing certificate is refused by RunCloud).
+    AdvancedRedeploy { domain_id: u64, certificate_id: u64 },
 }
 
 impl SslOrder {
@@ -54,6 +58,7 @@ impl SslOrder {
             SslOrder::BasicInstall => "basic-install",
             SslOrder::BasicRedeploy { .. } => "basic-redeploy",
             SslOrder::AdvancedInstall { .. } => "advanced-install",
+            SslOrder::AdvancedRedeploy { .. } => "advanced-redeploy",
         }
     }
 }

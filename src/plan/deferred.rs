@@ -33,9 +33,19 @@ pub enum DeferReason {
     },
     /// More names than Let's Encrypt puts on one certificate.
     OverCertificateLimit { names: usize },
-    /// AutoSSL manages the certificates: no order is placed; reported because a name is not
-    /// covered.
-    AutoSsl { not_covered: Vec<DomainName> },
+    /// AutoSSL manages the certificates (or RunCloud did not say whether it does: `assumed`):
+    /// no order is placed; reported because a name is not covered.
+    AutoSsl {
+        not_covered: Vec<DomainName>,
+        #[serde(default)]
+        assumed: bool,
+    },
+    /// The certificate in place was not issued by Let's Encrypt (a custom certificate, or
+    /// RunCloud did not say): it is never redeployed, replaced or installed over.
+    CustomCertificate {
+        certificate_id: u64,
+        method: Option<String>,
+    },
 }
 
 impl fmt::Display for DeferReason {
@@ -77,15 +87,41 @@ impl fmt::Display for DeferReason {
                 f,
                 "{names} names exceed Let's Encrypt's {CERTIFICATE_NAME_LIMIT} per certificate; switch the app to advanced SSL (a certificate per domain)"
             ),
-            DeferReason::AutoSsl { not_covered } => {
+            DeferReason::AutoSsl {
+                not_covered,
+                assumed,
+            } => {
                 let shown: Vec<&str> = not_covered.iter().take(5).map(DomainName::as_str).collect();
+                let why = auto_ssl_why(*assumed);
                 write!(
                     f,
-                    "AutoSSL is on, so no order is placed; not covered now: {}",
+                    "{why}, so no order is placed; not covered now: {}",
                     shown.join(", ")
                 )
             }
+            DeferReason::CustomCertificate {
+                certificate_id,
+                method,
+            } => {
+                let method = match method {
+                    Some(m) => format!("its method is {m:?}"),
+                    None => "RunCloud did not say how it was issued".to_string(),
+                };
+                write!(
+                    f,
+                    "certificate {certificate_id} is not a Let's Encrypt certificate ({method}); it is never redeployed or replaced — renew it where it came from, or remove it in RunCloud to let rcdomains order one"
+                )
+            }
         }
+    }
+}
+
+/// Why AutoSSL holds an order back: it is on, or RunCloud did not say (`assumed`).
+pub fn auto_ssl_why(assumed: bool) -> &'static str {
+    if assumed {
+        "RunCloud did not say whether AutoSSL is on; taken as on, so that no certificate is ordered twice"
+    } else {
+        "AutoSSL is on"
     }
 }
 
@@ -109,6 +145,11 @@ pub enum KeptReason {
     Protected,
     /// Not in the file, but `prune` is off.
     PruneOff,
+    /// Its type is neither `primary` nor `alias` (e.g. `redirect`): not rcdomains' to manage.
+    OtherType,
+    /// Unlisted, but RunCloud gave no readable `created_at`: it may be seconds old, so
+    /// `removals.grace` keeps it (`grace: 0` prunes regardless of age).
+    AgeUnknown,
 }
 
 impl KeptReason {
@@ -118,6 +159,8 @@ impl KeptReason {
             KeptReason::Primary => "primary",
             KeptReason::Protected => "protected",
             KeptReason::PruneOff => "prune-off",
+            KeptReason::OtherType => "other-type",
+            KeptReason::AgeUnknown => "age-unknown",
         }
     }
 }
@@ -128,6 +171,12 @@ impl fmt::Display for KeptReason {
             KeptReason::Primary => "the app's primary domain is never removed",
             KeptReason::Protected => "protected by removals.protect",
             KeptReason::PruneOff => "not in the file; kept because removals.prune is off",
+            KeptReason::OtherType => {
+                "its type in RunCloud is neither primary nor alias; rcdomains never changes or removes it"
+            }
+            KeptReason::AgeUnknown => {
+                "not in the file, but RunCloud gave no readable created_at, so removals.grace cannot tell its age; set `grace: 0` to prune regardless of age"
+            }
         })
     }
 }

@@ -18,7 +18,7 @@ mod refusal;
 mod ssl;
 
 pub use action::{Action, ActionKind, CERTIFICATE_NAME_LIMIT, RemoveReason, SslOrder};
-pub use deferred::{DeferReason, Deferred, Kept, KeptReason};
+pub use deferred::{DeferReason, Deferred, Kept, KeptReason, auto_ssl_why};
 pub use refusal::{Gate, Refusal};
 use ssl::plan_ssl;
 
@@ -36,7 +36,9 @@ pub struct PlanOptions {
 pub struct Plan {
     pub server_id: u64,
     pub app_id: u64,
-    pub server_ip: std::net::IpAddr,
+    /// `None` when RunCloud gave no readable address and the file sets no `dns.server_ip`
+    /// (possible only with `--skip-dns`).
+    pub server_ip: Option<std::net::IpAddr>,
     pub api: ApiVersion,
     pub dns_checked: bool,
     /// Ordered by phase (removals, then additions and updates, then SSL), then by name.
@@ -87,6 +89,13 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         !self.actions.is_empty()
     }
+
+    /// The server's address as shown: `unknown` when RunCloud gave none (with --skip-dns).
+    pub fn server_ip_text(&self) -> String {
+        self.server_ip
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".into())
+    }
 }
 
 /// The SSL mode the plan works with: `auto` follows the app's live mode.
@@ -125,6 +134,15 @@ pub fn plan(
 
     // Live names: keep, update, remove.
     for (name, d) in &live_by_name {
+        if d.kind == DomainKind::Other {
+            // Not a primary or an alias: not ours to update, remove or re-type, whatever the
+            // file says of the name.
+            kept.push(Kept {
+                name: (*name).clone(),
+                why: KeptReason::OtherType,
+            });
+            continue;
+        }
         if let Some(to) = wanted.get(name) {
             if d.settings != *to {
                 if live.api.can_update_in_place() {
@@ -172,9 +190,18 @@ pub fn plan(
             });
             continue;
         }
+        let grace = desired.removals.grace.as_secs();
+        if !tombstone && grace > 0 && d.created_at.is_none() {
+            // Its age is unknown, so it may have been added seconds ago: kept, unless
+            // `grace: 0` says to prune regardless of age.
+            kept.push(Kept {
+                name: (*name).clone(),
+                why: KeptReason::AgeUnknown,
+            });
+            continue;
+        }
         if !tombstone && let Some(created) = d.created_at {
             let age = now - created;
-            let grace = desired.removals.grace.as_secs();
             if age < grace as i64 {
                 deferred.push(Deferred {
                     kind: ActionKind::Remove,

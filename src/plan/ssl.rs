@@ -43,11 +43,15 @@ pub(super) fn plan_ssl(
         }
     };
     let live_by_id: BTreeMap<u64, &LiveDomain> = live.domains.iter().map(|d| (d.id, d)).collect();
+    // AutoSSL on, or not reported: either way no order is placed, so that the tool never
+    // orders a certificate that RunCloud orders too.
+    let auto_ssl = live.ssl.auto_ssl_may_be_on();
+    let auto_ssl_assumed = live.ssl.auto_ssl.is_none();
     let mut actions = Vec::new();
     let mut deferred = Vec::new();
     match mode {
         SslMode::Advanced => {
-            for d in projected {
+            for d in projected.iter().filter(|d| d.kind != DomainKind::Other) {
                 let names = cert_names(d);
                 let before = live_by_id
                     .get(&d.id)
@@ -63,7 +67,7 @@ pub(super) fn plan_ssl(
                         .iter()
                         .all(|n| matches!(checks.tls.get(n), Some(Coverage::Covered { .. })));
                     let missing = unready(&names);
-                    if !covered && !missing.is_empty() && !live.ssl.auto_ssl {
+                    if !covered && !missing.is_empty() && !auto_ssl {
                         let total = missing.len();
                         deferred.push(Deferred {
                             kind: ActionKind::Ssl,
@@ -76,13 +80,14 @@ pub(super) fn plan_ssl(
                     }
                     continue;
                 }
-                if live.ssl.auto_ssl {
+                if auto_ssl {
                     if !uncovered.is_empty() {
                         deferred.push(Deferred {
                             kind: ActionKind::Ssl,
                             name: d.name.clone(),
                             reason: DeferReason::AutoSsl {
                                 not_covered: uncovered,
+                                assumed: auto_ssl_assumed,
                             },
                         });
                     }
@@ -105,9 +110,31 @@ pub(super) fn plan_ssl(
                     .get(&d.id)
                     .filter(|l| l.name == d.name)
                     .map(|l| l.id);
+                let current = domain_id.and_then(|id| live.ssl.domain_certificates.get(&id));
+                let order = match (domain_id, current) {
+                    (Some(domain_id), Some(Some(c))) if c.is_lets_encrypt() => {
+                        SslOrder::AdvancedRedeploy {
+                            domain_id,
+                            certificate_id: c.id,
+                        }
+                    }
+                    (_, Some(Some(c))) => {
+                        deferred.push(Deferred {
+                            kind: ActionKind::Ssl,
+                            name: d.name.clone(),
+                            reason: DeferReason::CustomCertificate {
+                                certificate_id: c.id,
+                                method: c.method.clone(),
+                            },
+                        });
+                        continue;
+                    }
+                    // None installed, or not read (apply reads it before posting).
+                    _ => SslOrder::AdvancedInstall { domain_id },
+                };
                 actions.push(Action::Ssl {
                     name: d.name.clone(),
-                    order: SslOrder::AdvancedInstall { domain_id },
+                    order,
                     covers: names,
                 });
             }
@@ -130,13 +157,25 @@ pub(super) fn plan_ssl(
                 .or(projected.first())
                 .map(|d| d.name.clone())
                 .unwrap_or_else(|| DomainName::new_unchecked("app".into()));
-            if live.ssl.auto_ssl {
+            if let Some(c) = live.ssl.certificate.as_ref().filter(|c| !c.is_lets_encrypt()) {
+                deferred.push(Deferred {
+                    kind: ActionKind::Ssl,
+                    name: anchor,
+                    reason: DeferReason::CustomCertificate {
+                        certificate_id: c.id,
+                        method: c.method.clone(),
+                    },
+                });
+                return (actions, deferred, None);
+            }
+            if auto_ssl {
                 if !uncovered.is_empty() {
                     deferred.push(Deferred {
                         kind: ActionKind::Ssl,
                         name: anchor,
                         reason: DeferReason::AutoSsl {
                             not_covered: uncovered,
+                            assumed: auto_ssl_assumed,
                         },
                     });
                 }

@@ -32,6 +32,7 @@ fn desired(domains: Vec<(&str, DomainSettings)>, prune: bool) -> Desired {
         dns: DnsPolicy {
             require: true,
             also_accept: vec![],
+            server_ip: None,
         },
         removals: RemovalPolicy {
             prune,
@@ -67,9 +68,12 @@ fn live(domains: Vec<LiveDomain>) -> LiveState {
         api: ApiVersion::V3,
         server_id: 1,
         app_id: 2,
-        server_ip: "203.0.113.10".parse().unwrap(),
+        server_ip: Some("203.0.113.10".parse().unwrap()),
         domains,
-        ssl: LiveSsl::default(),
+        ssl: LiveSsl {
+            auto_ssl: Some(false),
+            ..LiveSsl::default()
+        },
     }
 }
 
@@ -399,7 +403,7 @@ fn basic_mode_defers_additions_whose_dns_is_not_ready() {
     checks.dns.insert(
         n("ready.example"),
         DnsFinding::Ready {
-            addresses: vec![l.server_ip],
+            addresses: vec![l.server_ip.unwrap()],
         },
     );
     checks.dns.insert(
@@ -470,18 +474,23 @@ proptest! {
     fn no_ssl_order_covers_a_name_that_is_not_ready(
         d in arb_desired(), l in arb_live(), checks in arb_checks(),
         mode in prop_oneof![Just(SslMode::Auto), Just(SslMode::Basic), Just(SslMode::Advanced)],
-        advanced_live in any::<bool>(), has_cert in any::<bool>(), auto_ssl in any::<bool>(),
+        advanced_live in any::<bool>(), has_cert in any::<bool>(),
+        auto_ssl in prop_oneof![Just(Some(true)), Just(Some(false)), Just(None)],
+        cert_method in prop_oneof![Just(Some("letsencrypt".to_string())), Just(Some("custom".to_string())), Just(None)],
     ) {
         let mut d = d;
         d.ssl_mode = mode;
         let mut l = l;
         l.ssl.advanced = advanced_live;
         l.ssl.auto_ssl = auto_ssl;
-        l.ssl.certificate = has_cert.then_some(crate::model::LiveCertificate { id: 9, valid_until: None, staging: false });
+        l.ssl.certificate = has_cert.then_some(crate::model::LiveCertificate { id: 9, valid_until: None, staging: false, method: cert_method.clone() });
         let p = plan(&d, &l, &checks, NOW, PlanOptions::default());
         let orders: Vec<&Action> = p.actions.iter().filter(|a| a.kind() == ActionKind::Ssl).collect();
-        if auto_ssl {
-            prop_assert!(orders.is_empty(), "AutoSSL on: no orders");
+        if auto_ssl != Some(false) {
+            prop_assert!(orders.is_empty(), "AutoSSL on or not reported: no orders");
+        }
+        if has_cert && cert_method.as_deref() != Some("letsencrypt") && effective_ssl_mode(mode, &l) == SslMode::Basic {
+            prop_assert!(orders.is_empty(), "a custom certificate is never redeployed or replaced: {orders:?}");
         }
         if effective_ssl_mode(mode, &l) == SslMode::Basic {
             prop_assert!(orders.len() <= 1, "at most one basic order: {orders:?}");
@@ -548,6 +557,7 @@ fn basic_mode_plans_one_redeploy_when_the_set_of_names_changes() {
         id: 7,
         valid_until: None,
         staging: false,
+        method: Some("letsencrypt".into()),
     });
     let mut checks = ready(&["a.example", "b.example"]);
     checks.dns.insert(n("c.example"), DnsFinding::Nxdomain);
@@ -601,6 +611,7 @@ fn an_unknown_coverage_alone_never_orders() {
         id: 7,
         valid_until: None,
         staging: false,
+        method: Some("letsencrypt".into()),
     });
     let mut checks = ready(&["a.example"]);
     checks.tls.insert(

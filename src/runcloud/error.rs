@@ -66,6 +66,10 @@ pub enum ApiError {
         "the domain list is inconsistent ({detail}); it probably changed while it was read — run again"
     )]
     InconsistentList { detail: String },
+    #[error(
+        "{path}: the domain's type is neither primary nor alias; rcdomains never changes such a domain"
+    )]
+    NotOurs { path: String },
     #[error("invalid RunCloud API URL: {0}")]
     BadUrl(String),
     #[error("cannot set up the HTTP client: {0}")]

@@ -12,7 +12,9 @@ pub mod wire;
 pub use credentials::Credentials;
 pub use error::{ApiError, Hint};
 
-use crate::model::{ApiVersion, DomainKind, DomainSettings, LiveDomain, LiveSsl, LiveState};
+use crate::model::{
+    ApiVersion, DomainKind, DomainSettings, LiveCertificate, LiveDomain, LiveSsl, LiveState,
+};
 use crate::progress::Counter;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{Method, StatusCode, Url};
@@ -25,12 +27,18 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
-use wire::{WireCertificate, WireDomain, WireList, WireMessage, WireServer, WireSslMode};
+use wire::{
+    CertificateAnswer, WireCertificate, WireDomain, WireList, WireMessage, WireServer,
+    WireSslMode,
+};
 
 pub const DEFAULT_V3_URL: &str = "https://manage.runcloud.io/api/v3";
 pub const DEFAULT_V2_URL: &str = "https://manage.runcloud.io/api/v2";
 /// RunCloud's page size limit.
 pub const PER_PAGE: u64 = 40;
+/// Pages read from a list that announces no total before giving up: 5,000 pages are 100,000
+/// domains even at RunCloud's default of 20 a page.
+const MAX_PAGES_WITHOUT_TOTAL: u64 = 5_000;
 
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -65,6 +73,8 @@ impl ClientConfig {
 pub struct Client {
     http: reqwest::Client,
     base: Url,
+    /// The API spoken: the URL's version when it names one, else the credentials'.
+    api: ApiVersion,
     credentials: Credentials,
     limiter: Arc<DefaultDirectRateLimiter>,
     /// Set when RunCloud says the window is used up: no request starts before it.
@@ -99,9 +109,8 @@ impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, ApiError> {
         // reqwest is built without a default crypto provider; use ring (lighter to build).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let api = config.credentials.api();
         let raw = config.api_url.clone().unwrap_or_else(|| {
-            match api {
+            match config.credentials.api() {
                 ApiVersion::V3 => DEFAULT_V3_URL,
                 ApiVersion::V2 => DEFAULT_V2_URL,
             }
@@ -124,6 +133,12 @@ impl Client {
             let p = format!("{}/", base.path());
             base.set_path(&p);
         }
+        let api = url_version(&base).unwrap_or_else(|| config.credentials.api());
+        if api == ApiVersion::V3 && matches!(config.credentials, Credentials::KeySecret { .. }) {
+            return Err(ApiError::BadUrl(
+                "it names API v3, which takes a token (RUNCLOUD_API_TOKEN); an API key and secret work only with API v2 (an --api-url ending in /api/v2)".into(),
+            ));
+        }
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
@@ -134,6 +149,7 @@ impl Client {
         Ok(Client {
             http,
             base,
+            api,
             credentials: config.credentials.clone(),
             limiter: Arc::new(RateLimiter::direct(Quota::per_minute(per_minute))),
             pause_until: Arc::new(Mutex::new(None)),
@@ -143,8 +159,10 @@ impl Client {
         })
     }
 
+    /// The API version spoken: the one the URL names (a workspace token on a `/api/v2` URL
+    /// speaks v2, as RunCloud documents), else the credentials' (a token v3, a key pair v2).
     pub fn api(&self) -> ApiVersion {
-        self.credentials.api()
+        self.api
     }
 
     /// Advanced while the domain list is read (pages); `apply` uses it for actions.
@@ -187,23 +205,27 @@ impl Client {
         })
     }
 
-    pub async fn server_ip(&self, server: u64) -> Result<IpAddr, ApiError> {
+    /// The server's address from `ipAddress`, `ip_address` or `ip`; `None` when none of them
+    /// holds one (the caller decides whether it can do without).
+    pub async fn server_ip(&self, server: u64) -> Result<Option<IpAddr>, ApiError> {
         let path = format!("servers/{server}");
         let s: WireServer = self.get_json(&path, &[]).await?;
-        let raw = s.ip_address.unwrap_or_default();
-        raw.trim().parse().map_err(|_| ApiError::Shape {
-            method: "GET".into(),
-            path: format!("/{path}"),
-            detail: format!("`ipAddress` is {raw:?}, not an IP address"),
-            excerpt: String::new(),
-        })
+        let ip = s.ip();
+        if ip.is_none() {
+            warn!(server, "RunCloud's answer for the server holds no readable ipAddress");
+        }
+        Ok(ip)
     }
 
-    /// Every domain of the app, all pages. Any failed page aborts the whole list.
+    /// Every domain of the app, all pages. Any failed page aborts the whole list. With totals
+    /// (`total_pages`, `lastPage`, `total`) it reads that many pages and checks the count;
+    /// without, it reads until an empty page — never stopping on a short page alone, since a
+    /// server that ignores `perPage` serves 20 a page. An id read twice is an error (the list
+    /// changed while read, or the server ignored `page`), never silently dropped.
     pub async fn list_domains(&self, server: u64, app: u64) -> Result<Vec<LiveDomain>, ApiError> {
         let path = format!("servers/{server}/webapps/{app}/domains");
         let mut out: Vec<LiveDomain> = Vec::new();
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = std::collections::BTreeMap::new();
         self.progress.start(0);
         let mut page = 1u64;
         let mut total_pages: Option<u64> = None;
@@ -225,50 +247,57 @@ impl Client {
                 }
             };
             let meta = list.meta.unwrap_or_default();
+            if let Some(current) = meta.current_page()
+                && current != page
+            {
+                return Err(ApiError::InconsistentList {
+                    detail: format!(
+                        "page {page} was asked for but the answer says it is page {current}; the API ignored the page parameter"
+                    ),
+                });
+            }
             total_pages = meta.total_pages().or(total_pages);
             total = meta.total().or(total);
             self.progress.set_total(total_pages.unwrap_or(page));
             self.progress.set_done(page);
             let count = list.data.len() as u64;
-            let mut new = 0;
             for d in list.data {
                 let d = d.into_model();
-                if seen.insert(d.id) {
-                    out.push(d);
-                    new += 1;
+                if let Some(first) = seen.insert(d.id, page) {
+                    return Err(ApiError::InconsistentList {
+                        detail: format!(
+                            "domain id {} appeared on page {first} and again on page {page}",
+                            d.id
+                        ),
+                    });
                 }
+                out.push(d);
             }
-            debug!(page, count, new, total_pages, "domain page");
-            if count > 0 && new == 0 {
-                return Err(ApiError::InconsistentList {
-                    detail: format!(
-                        "page {page} repeated domains already read; the API ignored the page parameter"
-                    ),
+            debug!(page, count, total_pages, "domain page");
+            if count == 0
+                && let Some(tp) = total_pages
+                && page < tp
+            {
+                return Err(ApiError::PartialList {
+                    page,
+                    total: Some(tp),
+                    source: Box::new(ApiError::InconsistentList {
+                        detail: format!("page {page} was empty but the API reported {tp} pages"),
+                    }),
                 });
             }
             let last = match total_pages {
                 Some(tp) => page >= tp,
-                None => count < PER_PAGE,
+                // No totals: only an empty page ends the list.
+                None => count == 0,
             };
-            if last || count == 0 {
-                if let Some(tp) = total_pages
-                    && page < tp
-                {
-                    return Err(ApiError::PartialList {
-                        page,
-                        total: Some(tp),
-                        source: Box::new(ApiError::InconsistentList {
-                            detail: format!(
-                                "page {page} was empty but the API reported {tp} pages"
-                            ),
-                        }),
-                    });
-                }
+            if last {
                 break;
             }
-            if page >= 100_000 {
+            let cap = total_pages.map_or(MAX_PAGES_WITHOUT_TOTAL, |_| 100_000);
+            if page >= cap {
                 return Err(ApiError::InconsistentList {
-                    detail: "more than 100,000 pages".into(),
+                    detail: format!("more than {cap} pages and still not an empty one"),
                 });
             }
             page += 1;
@@ -283,24 +312,76 @@ impl Client {
         Ok(out)
     }
 
+    /// The app's SSL mode, and in basic mode its certificate. An answer that does not say the
+    /// mode, or that is neither a certificate nor "SSL not installed!", is an error: what is
+    /// ordered depends on it, so nothing is assumed.
     pub async fn ssl_state(&self, server: u64, app: u64) -> Result<LiveSsl, ApiError> {
         let base = format!("servers/{server}/webapps/{app}/ssl");
-        let mode: WireSslMode = self.get_json(&format!("{base}/advanced"), &[]).await?;
-        let certificate = if mode.advanced.0 {
+        let mode_path = format!("{base}/advanced");
+        let mode: WireSslMode = self.get_json(&mode_path, &[]).await?;
+        let advanced = mode.advanced.ok_or_else(|| ApiError::Shape {
+            method: "GET".into(),
+            path: format!("/{mode_path}"),
+            detail: "it does not say `advancedSSL`, so the SSL mode is unknown".into(),
+            excerpt: String::new(),
+        })?;
+        let certificate = if advanced.0 {
             None
         } else {
-            match self.get_json::<WireCertificate>(&base, &[]).await {
-                Ok(c) => c.into_model(),
-                // "SSL not installed!" may come as a 404.
-                Err(ApiError::Status { status: 404, .. }) => None,
-                Err(e) => return Err(e),
-            }
+            self.certificate(&base).await?
         };
         Ok(LiveSsl {
-            advanced: mode.advanced.0,
-            auto_ssl: mode.auto_ssl.0,
+            advanced: advanced.0,
+            auto_ssl: mode.auto_ssl.map(|f| f.0),
             certificate,
+            domain_certificates: Default::default(),
         })
+    }
+
+    /// Advanced SSL: the certificate of one domain (`GET …/domains/{d}/ssl`), `None` when
+    /// RunCloud says none is installed.
+    pub async fn domain_certificate(
+        &self,
+        server: u64,
+        app: u64,
+        domain: u64,
+    ) -> Result<Option<LiveCertificate>, ApiError> {
+        self.certificate(&format!(
+            "servers/{server}/webapps/{app}/domains/{domain}/ssl"
+        ))
+        .await
+    }
+
+    /// A certificate read: "SSL not installed!" means none whatever the status it comes with
+    /// (200, 400, 404 and 422 are all possible); an answer that is neither is an error.
+    async fn certificate(&self, path: &str) -> Result<Option<LiveCertificate>, ApiError> {
+        let answer = match self.send(Method::GET, path, &[], None).await {
+            Ok(a) => a,
+            Err(ApiError::Status { ref excerpt, .. }) if wire::says_not_installed(excerpt) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let mut value: serde_json::Value = self.parse(&answer, "GET", path)?;
+        // Tolerate a `data` envelope around the single object.
+        if let Some(inner) = value.get("data").filter(|d| d.is_object()).cloned() {
+            value = inner;
+        }
+        let shape = |detail: String| ApiError::Shape {
+            method: "GET".into(),
+            path: format!("/{path}"),
+            detail,
+            excerpt: self.excerpt(&answer.body),
+        };
+        let cert: WireCertificate =
+            serde_json::from_value(value).map_err(|e| shape(e.to_string()))?;
+        match cert.into_answer() {
+            CertificateAnswer::Installed(c) => Ok(Some(c)),
+            CertificateAnswer::None => Ok(None),
+            CertificateAnswer::Unclear => Err(shape(
+                "it is neither a certificate (no `id`) nor \"SSL not installed!\", so whether one is installed is unknown".into(),
+            )),
+        }
     }
 
     /// `POST …/domains`. A timeout or 5xx leaves the outcome unknown: the list is re-read and
@@ -347,8 +428,18 @@ impl Client {
         settings: DomainSettings,
     ) -> Result<(), ApiError> {
         let path = format!("servers/{server}/webapps/{app}/domains/{id}/meta");
+        let kind = match kind {
+            DomainKind::Primary => "primary",
+            DomainKind::Alias => "alias",
+            // Never sent back with a type the tool does not understand (or another one).
+            DomainKind::Other => {
+                return Err(ApiError::NotOurs {
+                    path: format!("/{path}"),
+                });
+            }
+        };
         let body = serde_json::json!({
-            "type": match kind { DomainKind::Primary => "primary", DomainKind::Alias => "alias" },
+            "type": kind,
             "redirection": settings.redirection.as_str(),
             "www": settings.www,
         });
@@ -400,7 +491,22 @@ impl Client {
             .map(|_| ())
     }
 
-    /// Advanced SSL: `POST …/domains/{d}/ssl` for one domain.
+    /// Advanced SSL: `PUT …/domains/{d}/ssl/{ssl}` — Let's Encrypt redeploy of a domain's
+    /// certificate. An unknown outcome is reported, not retried (a duplicate order).
+    pub async fn redeploy_advanced_ssl(
+        &self,
+        server: u64,
+        app: u64,
+        domain: u64,
+        certificate: u64,
+    ) -> Result<(), ApiError> {
+        let path = format!("servers/{server}/webapps/{app}/domains/{domain}/ssl/{certificate}");
+        self.send_with(Method::PUT, &path, &[], None, false)
+            .await
+            .map(|_| ())
+    }
+
+    /// Advanced SSL: `POST …/domains/{d}/ssl` for one domain that has no certificate.
     pub async fn install_advanced_ssl(
         &self,
         server: u64,
@@ -462,10 +568,12 @@ impl Client {
         loop {
             attempt += 1;
             self.wait_turn().await;
+            // RunCloud asks for both on every request, with a body or without.
             let mut req = self
                 .http
                 .request(method.clone(), url.clone())
-                .header("Accept", "application/json");
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/json");
             req = match &self.credentials {
                 Credentials::Token(t) => req.bearer_auth(t.expose()),
                 Credentials::KeySecret { key, secret } => {
@@ -473,9 +581,7 @@ impl Client {
                 }
             };
             if let Some(b) = body {
-                req = req
-                    .header("Content-Type", "application/json")
-                    .body(b.to_string());
+                req = req.body(b.to_string());
             }
             self.requests.fetch_add(1, Ordering::Relaxed);
             let retries_left = attempt <= self.config.max_retries;
@@ -700,6 +806,21 @@ fn ssl_body(advanced: bool, staging: bool) -> serde_json::Value {
         body["autoSSL"] = serde_json::Value::Bool(false);
     }
     body
+}
+
+/// The API version a base URL names (`…/api/v2/`, `…/v3/`), if any.
+fn url_version(base: &Url) -> Option<ApiVersion> {
+    let last = base
+        .path()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()?
+        .to_ascii_lowercase();
+    match last.as_str() {
+        "v2" => Some(ApiVersion::V2),
+        "v3" => Some(ApiVersion::V3),
+        _ => None,
+    }
 }
 
 fn looks_like_json(body: &[u8]) -> bool {

@@ -61,14 +61,16 @@ impl<'de> Deserialize<'de> for Id {
 pub struct WireDomain {
     pub id: Id,
     pub name: String,
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<serde_json::Value>,
     #[serde(default)]
     pub www: Flag,
     pub redirection: Option<String>,
     #[serde(default)]
     pub wildcard: Flag,
-    pub created_at: Option<String>,
+    /// Any JSON: a string in every form seen is parsed; anything else counts as unreadable.
+    #[serde(default)]
+    pub created_at: Option<serde_json::Value>,
 }
 
 impl WireDomain {
@@ -76,10 +78,7 @@ impl WireDomain {
         LiveDomain {
             id: self.id.0,
             name: DomainName::from_live(&self.name),
-            kind: match self.kind.as_deref() {
-                Some("primary") => DomainKind::Primary,
-                _ => DomainKind::Alias,
-            },
+            kind: domain_kind(self.kind.as_ref()),
             settings: DomainSettings {
                 www: self.www.0,
                 redirection: self
@@ -89,14 +88,46 @@ impl WireDomain {
                     .unwrap_or(Redirection::None),
             },
             wildcard: self.wildcard.0,
-            created_at: self.created_at.as_deref().and_then(parse_timestamp),
+            created_at: self
+                .created_at
+                .as_ref()
+                .and_then(serde_json::Value::as_str)
+                .and_then(parse_timestamp),
         }
     }
 }
 
-/// RunCloud's `"YYYY-MM-DD HH:MM:SS"` (taken as UTC) as Unix seconds.
+/// `primary` and `alias` are understood; any other type, or none, is `Other` (never ours).
+fn domain_kind(raw: Option<&serde_json::Value>) -> DomainKind {
+    match raw
+        .and_then(serde_json::Value::as_str)
+        .map(|s| s.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("primary") => DomainKind::Primary,
+        Some("alias") => DomainKind::Alias,
+        _ => DomainKind::Other,
+    }
+}
+
+/// A RunCloud timestamp as Unix seconds: `"YYYY-MM-DD HH:MM:SS"` (no zone: taken as UTC, as
+/// RunCloud's examples are), or ISO 8601 / RFC 3339 with `T`, fractions, `Z` or an offset.
+/// `None` when it is none of these: the caller must then fail closed.
 pub fn parse_timestamp(s: &str) -> Option<i64> {
-    let dt: jiff::civil::DateTime = s.trim().replace(' ', "T").parse().ok()?;
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    // With a zone (`Z`, `+02:00`, `+0200`): an instant.
+    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+        return Some(ts.as_second());
+    }
+    let t = s.replacen(' ', "T", 1);
+    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        return Some(ts.as_second());
+    }
+    // Without a zone: a civil time, taken as UTC.
+    let dt: jiff::civil::DateTime = t.parse().ok()?;
     dt.to_zoned(jiff::tz::TimeZone::UTC)
         .ok()
         .map(|z| z.timestamp().as_second())
@@ -149,37 +180,90 @@ impl WireMeta {
     }
 }
 
+/// A server: only its address is read, under any of the names clients have seen.
 #[derive(Debug, Deserialize)]
 pub struct WireServer {
-    #[serde(rename = "ipAddress", alias = "ip_address", alias = "ip")]
-    pub ip_address: Option<String>,
+    #[serde(rename = "ipAddress", default)]
+    pub ip_address_camel: Option<serde_json::Value>,
+    #[serde(rename = "ip_address", default)]
+    pub ip_address_snake: Option<serde_json::Value>,
+    #[serde(default)]
+    pub ip: Option<serde_json::Value>,
 }
 
+impl WireServer {
+    /// The first of `ipAddress`, `ip_address`, `ip` that holds an IP address.
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        [&self.ip_address_camel, &self.ip_address_snake, &self.ip]
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_str)
+            .find_map(|s| s.trim().parse().ok())
+    }
+}
+
+/// `GET …/ssl/advanced`. `advancedSSL` must be there (the mode decides what is ordered);
+/// `autoSSL` may not be, and then it is unknown, not off.
 #[derive(Debug, Deserialize)]
 pub struct WireSslMode {
     #[serde(rename = "advancedSSL", alias = "advanced_ssl", default)]
-    pub advanced: Flag,
+    pub advanced: Option<Flag>,
     #[serde(rename = "autoSSL", alias = "auto_ssl", default)]
-    pub auto_ssl: Flag,
+    pub auto_ssl: Option<Flag>,
 }
 
-/// A basic-mode certificate, or `{"message": "SSL not installed!"}`.
+/// A certificate, or `{"message": "SSL not installed!"}`.
 #[derive(Debug, Deserialize)]
 pub struct WireCertificate {
     pub id: Option<Id>,
-    #[serde(rename = "validUntil", alias = "valid_until")]
-    pub valid_until: Option<String>,
+    #[serde(rename = "validUntil", alias = "valid_until", default)]
+    pub valid_until: Option<serde_json::Value>,
     #[serde(default)]
     pub staging: Flag,
+    #[serde(default)]
+    pub method: Option<serde_json::Value>,
+    #[serde(default)]
+    pub message: Option<serde_json::Value>,
+}
+
+/// What a certificate read says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateAnswer {
+    Installed(LiveCertificate),
+    /// RunCloud said "SSL not installed!".
+    None,
+    /// Neither a certificate nor that message: the caller must not assume there is none.
+    Unclear,
+}
+
+/// Whether a message is RunCloud's "SSL not installed!" (whatever the status it came with).
+pub fn says_not_installed(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("ssl not installed") || m.contains("ssl is not installed")
 }
 
 impl WireCertificate {
-    pub fn into_model(self) -> Option<LiveCertificate> {
-        self.id.map(|id| LiveCertificate {
-            id: id.0,
-            valid_until: self.valid_until,
-            staging: self.staging.0,
-        })
+    pub fn into_answer(self) -> CertificateAnswer {
+        if let Some(id) = self.id {
+            return CertificateAnswer::Installed(LiveCertificate {
+                id: id.0,
+                valid_until: self
+                    .valid_until
+                    .as_ref()
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string),
+                staging: self.staging.0,
+                method: self
+                    .method
+                    .as_ref()
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string),
+            });
+        }
+        match self.message.as_ref().and_then(serde_json::Value::as_str) {
+            Some(m) if says_not_installed(m) => CertificateAnswer::None,
+            _ => CertificateAnswer::Unclear,
+        }
     }
 }
 
@@ -244,6 +328,7 @@ mod tests {
             }
         );
         assert_eq!(d[1].created_at, Some(1721266270));
+        assert_eq!(d[0].created_at, Some(1720508533)); // 2024-07-09 07:02:13 UTC
     }
 
     #[test]
@@ -259,7 +344,7 @@ mod tests {
     #[test]
     fn server_fixture_gives_the_ip() {
         let s: WireServer = serde_json::from_str(&fixture("server-v2.json")).unwrap();
-        assert_eq!(s.ip_address.as_deref(), Some("2.2.2.2"));
+        assert_eq!(s.ip(), Some("2.2.2.2".parse().unwrap()));
     }
 
     #[test]
@@ -288,7 +373,7 @@ mod tests {
             (12, "a.example", true, true)
         );
         let m: WireSslMode = serde_json::from_str(r#"{"advancedSSL":1,"autoSSL":"0"}"#).unwrap();
-        assert_eq!((m.advanced.0, m.auto_ssl.0), (true, false));
+        assert_eq!((m.advanced, m.auto_ssl), (Some(Flag(true)), Some(Flag(false))));
     }
 
     #[test]
@@ -306,6 +391,86 @@ mod tests {
     fn no_certificate_message_is_none() {
         let c: WireCertificate =
             serde_json::from_str(r#"{"message":"SSL not installed!"}"#).unwrap();
-        assert!(c.into_model().is_none());
+        assert_eq!(c.into_answer(), CertificateAnswer::None);
+    }
+
+    #[test]
+    fn an_answer_that_is_neither_a_certificate_nor_not_installed_is_unclear() {
+        for body in [r#"{}"#, r#"{"message":"Server Error"}"#, r#"{"validUntil":"x"}"#] {
+            let c: WireCertificate = serde_json::from_str(body).unwrap();
+            assert_eq!(c.into_answer(), CertificateAnswer::Unclear, "{body}");
+        }
+    }
+
+    #[test]
+    fn a_certificate_keeps_its_method() {
+        let c: WireCertificate = serde_json::from_str(
+            r#"{"id":7,"method":"custom","validUntil":"2026-01-01 00:00:00"}"#,
+        )
+        .unwrap();
+        let CertificateAnswer::Installed(c) = c.into_answer() else {
+            panic!("installed")
+        };
+        assert!(!c.is_lets_encrypt());
+        for m in ["letsencrypt", "LetsEncrypt", "Let's Encrypt", "lets_encrypt"] {
+            let c = LiveCertificate {
+                method: Some(m.into()),
+                ..c.clone()
+            };
+            assert!(c.is_lets_encrypt(), "{m}");
+        }
+        let c = LiveCertificate { method: None, ..c };
+        assert!(!c.is_lets_encrypt(), "an unstated method is not Let's Encrypt");
+    }
+
+    #[test]
+    fn created_at_is_read_in_every_form_runcloud_may_send() {
+        let want = 1721266270; // 2024-07-18 01:31:10 UTC
+        for s in [
+            "2024-07-18 01:31:10",
+            "2024-07-18T01:31:10",
+            "2024-07-18T01:31:10Z",
+            "2024-07-18T01:31:10.123456Z",
+            "2024-07-18 01:31:10.5",
+            "2024-07-18T03:31:10+02:00",
+            "2024-07-18T03:31:10+0200",
+            "2024-07-17T20:31:10-05:00",
+            " 2024-07-18 01:31:10 ",
+        ] {
+            assert_eq!(parse_timestamp(s), Some(want), "{s}");
+        }
+        for s in ["", "yesterday", "0000-00-00 00:00:00", "1721266270", "2024-13-01 00:00:00"] {
+            assert_eq!(parse_timestamp(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn types_other_than_primary_and_alias_are_not_ours() {
+        for (body, want) in [
+            (r#"{"id":1,"name":"a.example","type":"redirect"}"#, DomainKind::Other),
+            (r#"{"id":1,"name":"a.example"}"#, DomainKind::Other),
+            (r#"{"id":1,"name":"a.example","type":null}"#, DomainKind::Other),
+            (r#"{"id":1,"name":"a.example","type":7}"#, DomainKind::Other),
+            (r#"{"id":1,"name":"a.example","type":"Alias"}"#, DomainKind::Alias),
+        ] {
+            let d: WireDomain = serde_json::from_str(body).unwrap();
+            assert_eq!(d.into_model().kind, want, "{body}");
+        }
+    }
+
+    #[test]
+    fn the_server_address_is_read_under_any_of_its_names() {
+        for body in [
+            r#"{"ipAddress":"192.0.2.1"}"#,
+            r#"{"ip_address":"192.0.2.1"}"#,
+            r#"{"ip":"192.0.2.1"}"#,
+            r#"{"ipAddress":"","ip":"192.0.2.1"}"#,
+            r#"{"ipAddress":null,"ip_address":"192.0.2.1","ip":"x"}"#,
+        ] {
+            let s: WireServer = serde_json::from_str(body).unwrap();
+            assert_eq!(s.ip(), Some("192.0.2.1".parse().unwrap()), "{body}");
+        }
+        let s: WireServer = serde_json::from_str(r#"{"name":"web"}"#).unwrap();
+        assert_eq!(s.ip(), None);
     }
 }

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use super::conn::ConnHandle;
 use super::fault::{Fault, FaultBook, FaultKind, FaultRequest};
 use super::handlers;
-use super::seed::{PaginationStyle, Seed, SeedCredentials, SeedRateLimit};
+use super::seed::{PaginationStyle, Seed, SeedCredentials, SeedRateLimit, SeedReadings};
 use super::world::World;
 use super::{AuthKind, RequestRecord};
 
@@ -40,6 +40,7 @@ pub(super) struct InflatePages;
 pub(super) struct Api {
     pub world: World,
     pub pagination: PaginationStyle,
+    pub readings: SeedReadings,
     /// `http://127.0.0.1:PORT`, for paging links.
     pub base: String,
     credentials: SeedCredentials,
@@ -62,6 +63,7 @@ impl Api {
         Api {
             world,
             pagination: seed.pagination,
+            readings: seed.readings.clone(),
             base: format!("http://{addr}"),
             credentials: seed.credentials.clone(),
             rate: seed.rate_limit.clone(),
@@ -296,8 +298,16 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
         }
     }
 
+    let json_headers_missing = api.readings.require_json_headers
+        && !(header_is_json(req.headers(), header::ACCEPT)
+            && header_is_json(req.headers(), header::CONTENT_TYPE));
     let mut response = match (early, version) {
         (Some(response), _) => response,
+        (None, Some(_)) if json_headers_missing => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send Accept: application/json and Content-Type: application/json.",
+        )
+        .into_response(),
         (None, None) => ApiError::not_found("Not Found.").into_response(),
         (None, Some(_)) if over.is_some() => too_many(over.filter(|_| api.rate.retry_after)),
         (None, Some(version)) if !auth_accepted(auth, version) => {
@@ -325,6 +335,13 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
     api.finish(index, &method, &path, status);
     tracing::debug!(%method, %path, status, "sandbox request");
     response
+}
+
+fn header_is_json(headers: &HeaderMap, name: header::HeaderName) -> bool {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("application/json"))
 }
 
 fn auth_accepted(auth: AuthKind, version: Version) -> bool {

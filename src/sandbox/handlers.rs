@@ -11,14 +11,14 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::Uri;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::api::{Api, ApiError, InflatePages, Version};
 use super::names;
-use super::seed::{DEFAULT_CREATED_AT, DomainKind, Redirection};
+use super::seed::{DEFAULT_CREATED_AT, DomainKind, Redirection, ServerIpField, SslModeFields};
 use super::time;
 use super::world::{App, Cert, CertOrder, Domain, State as WorldState};
 
@@ -137,7 +137,7 @@ fn domain_json(d: &Domain) -> DomainJson<'_> {
 #[serde(rename_all = "camelCase")]
 struct CertJson<'a> {
     id: u64,
-    method: &'static str,
+    method: &'a str,
     valid_until: String,
     renewal_date: String,
     enable_http: bool,
@@ -153,7 +153,7 @@ struct CertJson<'a> {
 fn cert_json(c: &Cert) -> CertJson<'_> {
     CertJson {
         id: c.id,
-        method: "letsencrypt",
+        method: &c.method,
         valid_until: time::format_secs(c.not_after),
         renewal_date: time::format_secs(c.not_after - 30 * DAY),
         enable_http: c.enable_http,
@@ -165,8 +165,14 @@ fn cert_json(c: &Cert) -> CertJson<'_> {
     }
 }
 
-fn no_ssl() -> Answer {
-    ok(json!({ "message": "SSL not installed!" }))
+/// "SSL not installed!", with the status the seed's reading gives it (200 by default).
+fn no_ssl(api: &Api) -> Answer {
+    let status = StatusCode::from_u16(api.readings.no_ssl_status).unwrap_or(StatusCode::OK);
+    if status.is_success() {
+        ok(json!({ "message": "SSL not installed!" }))
+    } else {
+        Err(ApiError::new(status, "SSL not installed!"))
+    }
 }
 
 pub(super) async fn ping() -> Answer {
@@ -180,12 +186,11 @@ pub(super) async fn get_server(State(api): State<Arc<Api>>, Path(p): Params) -> 
         .servers
         .get(&server)
         .ok_or_else(|| ApiError::not_found("Server not found."))?;
-    ok(json!({
+    let mut server = json!({
         "id": s.id,
         "name": s.name,
         "provider": "Sandbox",
         "stack": "nginx",
-        "ipAddress": s.ip.to_string(),
         "country_iso_code": "ZZ",
         "os": "Ubuntu",
         "osVersion": "noble",
@@ -198,7 +203,17 @@ pub(super) async fn get_server(State(api): State<Arc<Api>>, Path(p): Params) -> 
         "transferStatus": "AVAILABLE",
         "created_at": DEFAULT_CREATED_AT,
         "tags": [],
-    }))
+    });
+    let ip_field = match api.readings.server_ip_field {
+        ServerIpField::IpAddress => Some("ipAddress"),
+        ServerIpField::IpAddressSnake => Some("ip_address"),
+        ServerIpField::Ip => Some("ip"),
+        ServerIpField::None => None,
+    };
+    if let Some(field) = ip_field {
+        server[field] = json!(s.ip.to_string());
+    }
+    ok(server)
 }
 
 pub(super) async fn get_app(State(api): State<Arc<Api>>, Path(p): Params) -> Answer {
@@ -239,11 +254,14 @@ pub(super) async fn list_domains(
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(1)
         .max(1);
-    let per_page = q
-        .get("perPage")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(DEFAULT_PER_PAGE)
-        .clamp(1, MAX_PER_PAGE);
+    let per_page = if api.readings.ignore_per_page {
+        DEFAULT_PER_PAGE
+    } else {
+        q.get("perPage")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(DEFAULT_PER_PAGE)
+            .clamp(1, MAX_PER_PAGE)
+    };
     let state = api.world.lock();
     let a = state
         .app(server, app)
@@ -283,6 +301,7 @@ pub(super) async fn list_domains(
         super::seed::PaginationStyle::LastPage => {
             json!({ "currentPage": page, "lastPage": total_pages })
         }
+        super::seed::PaginationStyle::None => return ok(json!({ "data": data })),
     };
     ok(json!({ "data": data, "meta": meta }))
 }
@@ -470,7 +489,10 @@ pub(super) async fn update_domain_meta(
 pub(super) async fn get_ssl_mode(State(api): State<Arc<Api>>, Path(p): Params) -> Answer {
     let (server, app) = app_ids(&api, &p)?;
     let (advanced, auto) = api.world.ssl_mode(server, app);
-    ok(json!({ "advancedSSL": advanced, "autoSSL": auto }))
+    match api.readings.ssl_mode_fields {
+        SslModeFields::Both => ok(json!({ "advancedSSL": advanced, "autoSSL": auto })),
+        SslModeFields::AdvancedOnly => ok(json!({ "advancedSSL": advanced })),
+    }
 }
 
 /// Switches basic ⇄ advanced. The certificates of the mode left behind are removed, as the
@@ -623,12 +645,23 @@ fn issue(
     Ok(state.new_cert(names, order))
 }
 
+/// Only Let's Encrypt certificates can be redeployed.
+fn refuse_custom(cert: &Cert) -> Result<(), ApiError> {
+    if cert.method == "letsencrypt" {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable(
+            "Only Let's Encrypt certificates can be redeployed.",
+        ))
+    }
+}
+
 pub(super) async fn get_basic_ssl(State(api): State<Arc<Api>>, Path(p): Params) -> Answer {
     let (server, app) = app_ids(&api, &p)?;
     let state = api.world.lock();
     match state.app(server, app).and_then(|a| a.basic_cert.as_ref()) {
         Some(cert) => ok(cert_json(cert)),
-        None => no_ssl(),
+        None => no_ssl(&api),
     }
 }
 
@@ -677,6 +710,7 @@ pub(super) async fn redeploy_basic_ssl(
         .clone()
         .filter(|c| c.id == ssl)
         .ok_or_else(|| ApiError::not_found("SSL certificate not found."))?;
+    refuse_custom(&old)?;
     let order = cert_order(&body_fields(&body), Some(&old))?;
     let names = basic_names(a)?;
     let cert = issue(&mut state, server, names, &order)?;
@@ -694,7 +728,7 @@ pub(super) async fn get_domain_ssl(State(api): State<Arc<Api>>, Path(p): Params)
     domain_index(a, domain)?;
     match a.domain_certs.get(&domain) {
         Some(cert) => ok(cert_json(cert)),
-        None => no_ssl(),
+        None => no_ssl(&api),
     }
 }
 
@@ -717,6 +751,14 @@ pub(super) async fn install_domain_ssl(
     let domain = id(&p, "domain", "Domain")?;
     let order = cert_order(&body_fields(&body), None)?;
     let mut state = api.world.lock();
+    if app_mut(&mut state, server, app)?
+        .domain_certs
+        .contains_key(&domain)
+    {
+        return Err(ApiError::unprocessable(
+            "This domain already has an SSL certificate: redeploy it instead.",
+        ));
+    }
     let names = domain_names(app_mut(&mut state, server, app)?, domain)?;
     let cert = issue(&mut state, server, names, &order)?;
     app_mut(&mut state, server, app)?
@@ -742,6 +784,7 @@ pub(super) async fn redeploy_domain_ssl(
         .filter(|c| c.id == ssl)
         .cloned()
         .ok_or_else(|| ApiError::not_found("SSL certificate not found."))?;
+    refuse_custom(&old)?;
     let order = cert_order(&body_fields(&body), Some(&old))?;
     let names = domain_names(a, domain)?;
     let cert = issue(&mut state, server, names, &order)?;

@@ -17,7 +17,9 @@ use super::names;
 /// ```yaml
 /// credentials: {token: sandbox-token}      # optional; key/secret for v2 Basic too
 /// rate_limit: {per_minute: 60, window_seconds: 60, retry_after: true}
-/// pagination: standard                     # or last_page
+/// pagination: standard                     # or last_page, or none (no totals at all)
+/// readings: {ignore_per_page: true, server_ip_field: ip, no_ssl_status: 422,
+///            ssl_mode_fields: advanced_only, require_json_headers: true}
 /// servers:
 ///   - id: 1
 ///     name: web-1
@@ -45,6 +47,9 @@ pub struct Seed {
     pub rate_limit: SeedRateLimit,
     #[serde(default)]
     pub pagination: PaginationStyle,
+    /// Which reading of RunCloud's unconfirmed points the API plays.
+    #[serde(default)]
+    pub readings: SeedReadings,
     pub servers: Vec<SeedServer>,
     #[serde(default)]
     pub dns: Vec<SeedRecord>,
@@ -128,6 +133,71 @@ pub enum PaginationStyle {
     Standard,
     /// `meta.lastPage` and `meta.currentPage` only, no `pagination` object.
     LastPage,
+    /// `data` only: no totals, no current page; a reader must page until an empty page.
+    None,
+}
+
+/// Readings of the points of RunCloud's API that no source confirms (see
+/// shared/runcloud-api.md). The defaults are the documented reading; each option plays
+/// another one, so that the client can be tested against every reading.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedReadings {
+    /// Serve RunCloud's default of 20 a page whatever `perPage` asks.
+    #[serde(default)]
+    pub ignore_per_page: bool,
+    /// Under which name the server object carries its address (`none`: not at all).
+    #[serde(default)]
+    pub server_ip_field: ServerIpField,
+    /// The status of the "SSL not installed!" answer.
+    #[serde(default = "default_no_ssl_status")]
+    pub no_ssl_status: u16,
+    /// What `GET …/ssl/advanced` holds.
+    #[serde(default)]
+    pub ssl_mode_fields: SslModeFields,
+    /// Refuse (415) a request without `Accept: application/json` and
+    /// `Content-Type: application/json`.
+    #[serde(default)]
+    pub require_json_headers: bool,
+}
+
+impl Default for SeedReadings {
+    fn default() -> Self {
+        SeedReadings {
+            ignore_per_page: false,
+            server_ip_field: ServerIpField::default(),
+            no_ssl_status: default_no_ssl_status(),
+            ssl_mode_fields: SslModeFields::default(),
+            require_json_headers: false,
+        }
+    }
+}
+
+fn default_no_ssl_status() -> u16 {
+    200
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum ServerIpField {
+    #[default]
+    #[serde(rename = "ipAddress")]
+    IpAddress,
+    #[serde(rename = "ip_address")]
+    IpAddressSnake,
+    #[serde(rename = "ip")]
+    Ip,
+    #[serde(rename = "none")]
+    None,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SslModeFields {
+    /// `{"advancedSSL": …, "autoSSL": …}`.
+    #[default]
+    Both,
+    /// `{"advancedSSL": …}` only.
+    AdvancedOnly,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -299,6 +369,14 @@ pub struct SeedCert {
     pub valid_days: i64,
     #[serde(default)]
     pub staging: bool,
+    /// How it was issued: `letsencrypt` (the default) or anything else (`custom`), which
+    /// RunCloud never redeploys.
+    #[serde(default = "default_method")]
+    pub method: String,
+}
+
+fn default_method() -> String {
+    "letsencrypt".to_owned()
 }
 
 fn default_valid_days() -> i64 {

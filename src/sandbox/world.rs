@@ -120,6 +120,8 @@ pub(super) struct Cert {
     pub authorization_method: String,
     pub ssl_protocol_id: u64,
     pub created_at: String,
+    /// `letsencrypt`, or what a custom certificate says.
+    pub method: String,
 }
 
 /// The options of a certificate order (the body of an install).
@@ -156,6 +158,7 @@ impl Cert {
             authorization_method: "http-01".to_owned(),
             ssl_protocol_id: 2,
             created_at: time::format_secs(not_after - CERT_DAYS * DAY),
+            method: seed.method.clone(),
         }
     }
 }
@@ -292,6 +295,7 @@ impl State {
             authorization_method: order.authorization_method.clone(),
             ssl_protocol_id: order.ssl_protocol_id,
             created_at: time::format_secs(now),
+            method: "letsencrypt".to_owned(),
         }
     }
 }
