@@ -8,6 +8,7 @@ mod dns_tls;
 mod end_to_end;
 mod generate;
 mod markdown;
+mod readings;
 mod render_text;
 mod safety;
 mod saved_plan;

@@ -389,9 +389,13 @@ impl Validator {
                 }
             }
         }
-        let grace = match removals.grace.as_deref() {
+        let grace = match &removals.grace {
             None => DEFAULT_GRACE,
-            Some(g) => match humantime::parse_duration(g.trim()) {
+            Some(raw::Grace::Seconds(s)) => Duration::from_secs(*s),
+            Some(raw::Grace::Text(g)) if g.trim().parse::<u64>().is_ok() => {
+                Duration::from_secs(g.trim().parse().unwrap_or_default())
+            }
+            Some(raw::Grace::Text(g)) => match humantime::parse_duration(g.trim()) {
                 Ok(d) => d,
                 Err(e) => {
                     let line = rem_node.and_then(|r| r.get("grace")).map(|n| n.line);

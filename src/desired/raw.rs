@@ -135,9 +135,16 @@ pub struct RawRemovals {
     #[schemars(range(max = 100))]
     pub max_percent: Option<u8>,
     /// Never prune an alias RunCloud created less than this long ago (e.g. `24h`, `90m`,
-    /// `0s`). Default: 24h.
-    #[schemars(regex(pattern = r"^\s*\d+\s*[a-z]+(\s*\d+\s*[a-z]+)*\s*$"))]
-    pub grace: Option<String>,
+    /// `0s`, or `0` to prune regardless of age). Default: 24h.
+    pub grace: Option<Grace>,
+}
+
+/// `removals.grace`: a duration (`24h`, `90m`), or a number of seconds (`0`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Grace {
+    Seconds(u64),
+    Text(String),
 }
 
 /// One entry of `domains`.

@@ -93,11 +93,15 @@ impl fmt::Display for DeferReason {
             } => {
                 let shown: Vec<&str> = not_covered.iter().take(5).map(DomainName::as_str).collect();
                 let why = auto_ssl_why(*assumed);
-                write!(
-                    f,
-                    "{why}, so no order is placed; not covered now: {}",
-                    shown.join(", ")
-                )
+                if shown.is_empty() {
+                    write!(f, "{why}, so no order is placed")
+                } else {
+                    write!(
+                        f,
+                        "{why}, so no order is placed; not covered now: {}",
+                        shown.join(", ")
+                    )
+                }
             }
             DeferReason::CustomCertificate {
                 certificate_id,

@@ -81,7 +81,7 @@ pub(super) fn plan_ssl(
                     continue;
                 }
                 if auto_ssl {
-                    if !uncovered.is_empty() {
+                    if !uncovered.is_empty() || auto_ssl_assumed {
                         deferred.push(Deferred {
                             kind: ActionKind::Ssl,
                             name: d.name.clone(),
@@ -169,7 +169,7 @@ pub(super) fn plan_ssl(
                 return (actions, deferred, None);
             }
             if auto_ssl {
-                if !uncovered.is_empty() {
+                if !uncovered.is_empty() || auto_ssl_assumed {
                     deferred.push(Deferred {
                         kind: ActionKind::Ssl,
                         name: anchor,

@@ -249,11 +249,14 @@ pub(super) async fn list_domains(
     uri: Uri,
 ) -> Answer {
     let (server, app) = app_ids(&api, &p)?;
-    let page = q
-        .get("page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
+    let page = if api.readings.ignore_page {
+        1
+    } else {
+        q.get("page")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1)
+    };
     let per_page = if api.readings.ignore_per_page {
         DEFAULT_PER_PAGE
     } else {

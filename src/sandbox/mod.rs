@@ -32,7 +32,7 @@ pub use fault::{Fault, FaultKind, FaultParseError};
 pub use seed::{
     DomainKind, PaginationStyle, RecordType, Redirection, Seed, SeedApp, SeedBulk, SeedCert,
     SeedCredentials, SeedDomain, SeedDomainSpec, SeedError, SeedRateLimit, SeedRecord, SeedServer,
-    SeedSsl, SslMode,
+    SeedReadings, SeedSsl, ServerIpField, SslMode, SslModeFields,
 };
 pub use world::{CertView, DnsRecord, DomainView, World, WorldError};
 

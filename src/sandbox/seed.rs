@@ -146,6 +146,9 @@ pub struct SeedReadings {
     /// Serve RunCloud's default of 20 a page whatever `perPage` asks.
     #[serde(default)]
     pub ignore_per_page: bool,
+    /// Serve the first page whatever `page` asks (a broken proxy or cache).
+    #[serde(default)]
+    pub ignore_page: bool,
     /// Under which name the server object carries its address (`none`: not at all).
     #[serde(default)]
     pub server_ip_field: ServerIpField,
@@ -165,6 +168,7 @@ impl Default for SeedReadings {
     fn default() -> Self {
         SeedReadings {
             ignore_per_page: false,
+            ignore_page: false,
             server_ip_field: ServerIpField::default(),
             no_ssl_status: default_no_ssl_status(),
             ssl_mode_fields: SslModeFields::default(),
@@ -489,13 +493,6 @@ impl Seed {
                     }
                     if !seen.insert(name) {
                         return Err(format!("{at}.domains[{di}]: {} is listed twice", spec.name));
-                    }
-                    if let Some(created) = &spec.created_at
-                        && !super::time::is_timestamp(created)
-                    {
-                        return Err(format!(
-                            "{at}.domains[{di}]: created_at {created:?} is not \"YYYY-MM-DD HH:MM:SS\""
-                        ));
                     }
                     if spec.kind == DomainKind::Primary {
                         primaries += 1;

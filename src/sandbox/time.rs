@@ -17,6 +17,7 @@ pub fn format_secs(secs: i64) -> String {
 }
 
 /// Whether `s` is a RunCloud timestamp.
+#[cfg(test)]
 pub fn is_timestamp(s: &str) -> bool {
     jiff::civil::DateTime::strptime(FORMAT, s).is_ok()
 }
