@@ -8,6 +8,7 @@ pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod desired;
+pub mod escape;
 pub mod exit;
 pub mod generate;
 pub mod input;

@@ -3,9 +3,15 @@
 //! Owns stdout (results: plans, reports, schemas) and stderr (errors, notes, prompts); the
 //! rest of the crate returns strings and errors. `clippy::print_stdout`/`print_stderr` are
 //! denied everywhere else. Log lines go through `tracing`, set up in `init_logging`.
+//!
+//! What it prints on stderr — errors and their causes, notes, log lines (warnings among them)
+//! — quotes names, API messages and other text from outside, so it is escaped
+//! (`escape::text`): no control character, colour, bidirectional override or forged line
+//! reaches the terminal. Results on stdout come escaped from `render`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use crate::escape;
 use crate::progress::Counter;
 use crate::render::Style;
 use std::io::{BufRead, IsTerminal, Write};
@@ -51,24 +57,25 @@ impl Output {
     /// A progress note on stderr, unless `-q`.
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            eprintln!("{}", message(text, 0));
         }
     }
 
-    /// An error and its causes, uv-style: `error: …` then `  caused by: …` lines.
+    /// An error and its causes, uv-style: `error: …` then `  caused by: …` lines, each message
+    /// escaped (`message`), so that none can forge either kind of line.
     pub fn error(&self, err: &anyhow::Error) {
         let head = if std::io::stderr().is_terminal() && self.style.color {
             "\x1b[1;31merror\x1b[0m"
         } else {
             "error"
         };
-        eprintln!("{head}: {err}");
+        eprintln!("{head}: {}", message(&err.to_string(), 0));
         let mut source = err.source();
         let mut last = err.to_string();
         while let Some(s) = source {
             let text = s.to_string();
             if !last.contains(&text) {
-                eprintln!("  caused by: {text}");
+                eprintln!("  caused by: {}", message(&text, 2));
             }
             last = text;
             source = s.source();
@@ -77,7 +84,7 @@ impl Output {
 
     /// Asks on the terminal; true only for "yes".
     pub fn confirm(&self, question: &str) -> bool {
-        eprint!("{question} Only 'yes' will be accepted: ");
+        eprint!("{} Only 'yes' will be accepted: ", escape::text(question));
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
         if std::io::stdin().lock().read_line(&mut answer).is_err() {
@@ -85,6 +92,26 @@ impl Output {
         }
         answer.trim() == "yes"
     }
+}
+
+/// A message for stderr that starts at column `indent`: every control character escaped
+/// (`escape::text`), except a line break that starts an indented line — how multi-line
+/// messages such as the validator's list of problems are written — which is kept, its line
+/// indented two more spaces than the message. So no text inside a message, whatever it
+/// quotes, begins a line at column 0 or 2, where `error:` and `caused by:` lines begin.
+fn message(text: &str, indent: usize) -> String {
+    let mut lines = text.split('\n');
+    let mut out = escape::text(lines.next().unwrap_or_default()).into_owned();
+    for line in lines {
+        if line.starts_with(' ') {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent + 2));
+        } else {
+            out.push_str("\\n");
+        }
+        out.push_str(&escape::text(line));
+    }
+    out
 }
 
 /// A phase indicator on stderr ("reading the live state… 12/125"), redrawn from a counter
@@ -171,6 +198,7 @@ pub fn init_logging(verbosity: u8, quiet: bool, format: LogFormat) {
         LogFormat::Text => registry
             .with(
                 tracing_subscriber::fmt::layer()
+                    .fmt_fields(EscapedFields)
                     .with_writer(std::io::stderr)
                     .with_ansi(std::io::stderr().is_terminal())
                     .with_filter(targets),
@@ -180,10 +208,137 @@ pub fn init_logging(verbosity: u8, quiet: bool, format: LogFormat) {
             .with(
                 tracing_subscriber::fmt::layer()
                     .json()
-                    .with_writer(std::io::stderr)
+                    .with_writer(|| JsonSafe(std::io::stderr()))
                     .with_filter(targets),
             )
             .try_init(),
     };
     let _ = result;
+}
+
+/// The fields of a text log line as the default formatter writes them (the message, then
+/// `name=value`, `name="text"`), each value escaped (`escape::text`): a log line is one line
+/// without control characters, whatever a name or an API message in it holds.
+struct EscapedFields;
+
+struct EscapedVisitor<'a> {
+    writer: tracing_subscriber::fmt::format::Writer<'a>,
+    result: std::fmt::Result,
+    empty: bool,
+}
+
+impl<'a> tracing_subscriber::field::MakeVisitor<tracing_subscriber::fmt::format::Writer<'a>>
+    for EscapedFields
+{
+    type Visitor = EscapedVisitor<'a>;
+
+    fn make_visitor(&self, writer: tracing_subscriber::fmt::format::Writer<'a>) -> Self::Visitor {
+        EscapedVisitor {
+            writer,
+            result: Ok(()),
+            empty: true,
+        }
+    }
+}
+
+impl EscapedVisitor<'_> {
+    fn write(&mut self, field: &tracing::field::Field, value: &str, quoted: bool) {
+        let name = field.name();
+        if self.result.is_err() || name.starts_with("log.") {
+            return;
+        }
+        let sep = if self.empty { "" } else { " " };
+        self.empty = false;
+        let value = escape::text(value);
+        self.result = match (name, quoted) {
+            ("message", _) => write!(self.writer, "{sep}{value}"),
+            (_, true) => write!(self.writer, "{sep}{name}=\"{value}\""),
+            (_, false) => write!(self.writer, "{sep}{name}={value}"),
+        };
+    }
+}
+
+impl tracing::field::Visit for EscapedVisitor<'_> {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.write(field, value, true);
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.write(field, &format!("{value:?}"), false);
+    }
+}
+
+impl tracing_subscriber::field::VisitOutput<std::fmt::Result> for EscapedVisitor<'_> {
+    fn finish(self) -> std::fmt::Result {
+        self.result
+    }
+}
+
+impl tracing_subscriber::field::VisitFmt for EscapedVisitor<'_> {
+    fn writer(&mut self) -> &mut dyn std::fmt::Write {
+        &mut self.writer
+    }
+}
+
+/// Stderr for JSON log lines. The JSON encoder escapes C0 controls but passes DEL, C1 controls,
+/// bidirectional controls and U+2028/U+2029 through as they are; this writes those as `\uXXXX`
+/// escapes instead: the same JSON, with nothing a terminal acts on.
+struct JsonSafe(std::io::Stderr);
+
+impl Write for JsonSafe {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let Ok(text) = std::str::from_utf8(buf) else {
+            return self.0.write(buf);
+        };
+        if !text.chars().any(|c| c != '\n' && escape::is_control(c)) {
+            return self.0.write(buf);
+        }
+        let mut out = String::with_capacity(text.len() + 16);
+        for c in text.chars() {
+            if c != '\n' && escape::is_control(c) {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        self.0.write_all(out.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message;
+
+    #[test]
+    fn a_message_cannot_forge_an_error_or_cause_line() {
+        let forged = "cannot add `a.example\nerror: all good\n  caused by: nothing`";
+        let shown = message(forged, 0);
+        assert!(!shown.contains("\nerror:"), "{shown}");
+        assert!(
+            shown
+                .lines()
+                .skip(1)
+                .all(|l| l.starts_with("   ") && !l.starts_with("  caused")),
+            "{shown}"
+        );
+        assert!(!message("\u{1b}[2J\r\u{202e}", 2).contains(['\u{1b}', '\r', '\u{202e}']));
+    }
+
+    #[test]
+    fn indented_lines_of_a_message_stay_lines() {
+        let text =
+            "domains.yaml has 2 problems:\n  domains.yaml:3: unknown key\n    fix: remove it";
+        assert_eq!(
+            message(text, 0),
+            "domains.yaml has 2 problems:\n    domains.yaml:3: unknown key\n      fix: remove it"
+        );
+    }
 }

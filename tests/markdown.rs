@@ -57,7 +57,7 @@ pub fn plan_with(live: Vec<ListedDomain>, actions: Vec<Action>, deferred: Vec<De
     Plan {
         server_id: 11667,
         app_id: 940288,
-        server_ip: "203.0.113.10".parse().unwrap(),
+        server_ip: Some("203.0.113.10".parse().unwrap()),
         api: ApiVersion::V3,
         dns_checked: true,
         actions,
@@ -269,8 +269,8 @@ fn markdown_report_lists_failures_first() {
     let text = markdown::report(&report);
     assert!(text.find("**failed**").unwrap() < text.find("removed old.example.com").unwrap());
     assert!(
-        text.contains("name \\| taken"),
-        "a | in a message is escaped"
+        text.contains("| `422 from RunCloud: name `\\|` taken` |"),
+        "a message is code, and its | an escaped pipe between code spans: {text}"
     );
     insta::assert_snapshot!("markdown_report", text);
 }

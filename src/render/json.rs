@@ -240,6 +240,7 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
                 id: match order {
                     SslOrder::BasicRedeploy { certificate_id } => Some(*certificate_id),
                     SslOrder::AdvancedInstall { domain_id } => *domain_id,
+                    SslOrder::AdvancedRedeploy { domain_id, .. } => Some(*domain_id),
                     SslOrder::BasicInstall => None,
                 },
                 reason: None,
@@ -263,6 +264,7 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
                 DeferReason::SslNamesNotReady { .. } => "ssl-names-not-ready",
                 DeferReason::OverCertificateLimit { .. } => "over-certificate-limit",
                 DeferReason::AutoSsl { .. } => "auto-ssl",
+                DeferReason::CustomCertificate { .. } => "custom-certificate",
             }
             .into(),
             finding: match &d.reason {
@@ -306,7 +308,7 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
             .collect(),
         dns: JsonDns {
             checked: plan.dns_checked,
-            server_ip: plan.server_ip.to_string(),
+            server_ip: plan.server_ip_text(),
             findings: plan
                 .dns
                 .iter()

@@ -2,13 +2,19 @@
 //!
 //! Owns their look and the size limit: the summary (counts, removals called out, a refusal)
 //! always comes first and whole; the detail follows and is cut, with a note, so the result
-//! never exceeds `LIMIT` bytes (GitHub refuses comments over 65,536 characters). Pure: must
-//! not print, nor decide anything.
+//! never exceeds `LIMIT` bytes (GitHub refuses comments over 65,536 characters), whatever the
+//! names hold. Pure: must not print, nor decide anything.
+//!
+//! Text from outside — names, API messages, DNS and TLS errors — is shown only as code
+//! (`escape::md_code`, `md_name` for names), so it cannot leave its cell, make markup, a link,
+//! a mention or an HTML comment; the diff is in a fence longer than any run of backticks in it.
 
-use super::Style;
+use super::{Style, md_name};
 use crate::apply::{Report, Status};
 use crate::checks::Coverage;
-use crate::plan::{Action, ActionKind, Plan, RemoveReason};
+use crate::escape::{self, md_code};
+use crate::model::DomainName;
+use crate::plan::{Action, ActionKind, DeferReason, Plan, RemoveReason};
 use std::fmt::Write;
 
 /// The most a rendered plan or report may hold, in bytes (so also in characters).
@@ -103,6 +109,17 @@ fn assemble(summary: String, mut blocks: Vec<Block>, what: &str) -> String {
         }
         out.push_str(&b.close);
     }
+    if out.len() > budget {
+        // Only a summary over the budget gets here; names are cut for display, so it cannot
+        // happen, but the limit holds even then: whole lines, then the note.
+        let mut end = budget;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        let end = out[..end].rfind('\n').map_or(0, |i| i + 1);
+        cut += out[end..].lines().count();
+        out.truncate(end);
+    }
     if cut > 0 {
         let _ = write!(
             out,
@@ -112,16 +129,30 @@ fn assemble(summary: String, mut blocks: Vec<Block>, what: &str) -> String {
     out
 }
 
-/// Escapes what would break a table cell or start markup.
+/// Our own wording in a table cell or a list item: a `|` escaped so that it cannot split the
+/// cell, control characters shown. Not for text from outside: that is shown with `md_code`.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    escape::text(s).replace('|', "\\|")
 }
 
-fn names_list<'a>(names: impl Iterator<Item = &'a str>, total: usize) -> String {
-    let shown: Vec<String> = names
-        .take(SUMMARY_NAMES)
-        .map(|n| format!("`{n}`"))
-        .collect();
+/// Why an item was deferred: names as names are shown; the wording of the reasons that hold
+/// nothing from outside as it is; any other reason (one that quotes RunCloud, or one added
+/// later) whole as code.
+fn defer_reason(reason: &DeferReason) -> String {
+    if let Some(worded) = super::defer_reason_with_names(reason, &md_name, &cell) {
+        return worded;
+    }
+    match reason {
+        DeferReason::DnsNotReady { .. }
+        | DeferReason::UpdateNeedsV3 { .. }
+        | DeferReason::WithinGrace { .. }
+        | DeferReason::OverCertificateLimit { .. } => cell(&reason.to_string()),
+        _ => md_code(&reason.to_string()),
+    }
+}
+
+fn names_list<'a>(names: impl Iterator<Item = &'a DomainName>, total: usize) -> String {
+    let shown: Vec<String> = names.take(SUMMARY_NAMES).map(md_name).collect();
     let more = if total > shown.len() {
         format!(" and {} more", total - shown.len())
     } else {
@@ -160,19 +191,16 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
             let _ = writeln!(
                 s,
                 ">\n> Would remove: {}",
-                names_list(
-                    r.would_remove.iter().map(|n| n.as_str()),
-                    r.would_remove.len()
-                )
+                names_list(r.would_remove.iter(), r.would_remove.len())
             );
         }
         s.push('\n');
     } else {
-        let removals: Vec<&str> = plan
+        let removals: Vec<&DomainName> = plan
             .actions
             .iter()
             .filter(|a| a.kind() == ActionKind::Remove)
-            .map(|a| a.name().as_str())
+            .map(|a| a.name())
             .collect();
         if !removals.is_empty() {
             let _ = writeln!(
@@ -216,7 +244,8 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
                     RemoveReason::Unlisted => "not in the file; removals.prune is on",
                     RemoveReason::Tombstone => "`state: absent` in the file",
                 };
-                b.lines.push(format!("| **−** | **`{name}`** | {why} |\n"));
+                b.lines
+                    .push(format!("| **−** | **{}** | {why} |\n", md_name(name)));
             }
         }
         if !b.lines.is_empty() {
@@ -230,10 +259,12 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
     for a in &plan.actions {
         match a {
             Action::Add { name, settings } => {
-                b.lines.push(format!("| + | `{name}` | {settings} |\n"));
+                b.lines
+                    .push(format!("| + | {} | {settings} |\n", md_name(name)));
             }
             Action::Update { name, from, to, .. } => {
-                b.lines.push(format!("| ~ | `{name}` | {from} → {to} |\n"));
+                b.lines
+                    .push(format!("| ~ | {} | {from} → {to} |\n", md_name(name)));
             }
             Action::Remove { .. } | Action::Ssl { .. } => {}
         }
@@ -249,10 +280,10 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
             covers,
         } = a
         {
-            let what = super::ssl_order_text(order, &format!("`{name}`"));
+            let what = super::ssl_order_text(order, &md_name(name));
             b.lines.push(format!(
                 "- {what}, covering {}\n",
-                names_list(covers.iter().map(|n| n.as_str()), covers.len())
+                names_list(covers.iter(), covers.len())
             ));
         }
     }
@@ -268,10 +299,10 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
     );
     for d in &plan.deferred {
         b.lines.push(format!(
-            "| {} | `{}` | {} |\n",
+            "| {} | {} | {} |\n",
             d.kind.as_str(),
-            d.name,
-            cell(&d.reason.to_string())
+            md_name(&d.name),
+            defer_reason(&d.reason)
         ));
     }
     if !b.lines.is_empty() {
@@ -280,14 +311,15 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
     let mut b = Block::new(
         format!(
             "#### DNS not ready (server `{}`)\n\n| domain | finding |\n|---|---|\n",
-            plan.server_ip
+            plan.server_ip_text()
         ),
         "\n",
     );
     for (name, f) in plan.dns.iter().filter(|(_, f)| !f.is_ready()) {
         b.lines.push(format!(
-            "| `{name}` | {} |\n",
-            cell(&super::text::finding_text(f))
+            "| {} | {} |\n",
+            md_name(name),
+            super::text::finding_text(f, &md_code)
         ));
     }
     if !b.lines.is_empty() {
@@ -300,10 +332,10 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
     for (name, c) in &plan.tls {
         let text = match c {
             Coverage::Covered { days_left } => format!("covered, expires in {days_left} days"),
-            Coverage::NotCovered { why } => format!("**not covered**: {}", cell(why)),
-            Coverage::Unknown { why } => format!("unknown: {}", cell(why)),
+            Coverage::NotCovered { why } => format!("**not covered**: {}", md_code(why)),
+            Coverage::Unknown { why } => format!("unknown: {}", md_code(why)),
         };
-        b.lines.push(format!("| `{name}` | {text} |\n"));
+        b.lines.push(format!("| {} | {text} |\n", md_name(name)));
     }
     if !b.lines.is_empty() {
         blocks.push(b);
@@ -311,15 +343,20 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
     if !plan.kept.is_empty() {
         let mut b = Block::new("#### Kept\n\n", "\n");
         for k in &plan.kept {
-            b.lines.push(format!("- `{}`: {}\n", k.name, k.why));
+            b.lines.push(format!("- {}: {}\n", md_name(&k.name), k.why));
         }
         blocks.push(b);
     }
     if plan.live_list != plan.planned_list {
         let diff = super::text::diff(&plan.live_list, &plan.planned_list, Style::plain());
+        // Longer than any run of backticks in the names, so that no line can close it.
+        let longest = diff.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+        let fence = "`".repeat(longest.max(2) + 1);
         let mut b = Block::new(
-            "<details><summary>Domain list (live → after apply)</summary>\n\n```diff\n",
-            "```\n\n</details>\n",
+            format!(
+                "<details><summary>Domain list (live → after apply)</summary>\n\n{fence}diff\n"
+            ),
+            format!("{fence}\n\n</details>\n"),
         );
         b.lines = diff.lines().map(|l| format!("{l}\n")).collect();
         blocks.push(b);
@@ -361,22 +398,22 @@ pub fn report(report: &Report) -> String {
     for o in &report.outcomes {
         match &o.status {
             Status::Failed { error } => problems.lines.push(format!(
-                "| **failed** | {} | `{}` | {} |\n",
+                "| **failed** | {} | {} | {} |\n",
                 o.kind.as_str(),
-                o.name,
-                cell(error)
+                md_name(&o.name),
+                md_code(error)
             )),
             Status::Skipped { why } => problems.lines.push(format!(
-                "| skipped | {} | `{}` | {} |\n",
+                "| skipped | {} | {} | {} |\n",
                 o.kind.as_str(),
-                o.name,
-                cell(why)
+                md_name(&o.name),
+                md_code(why)
             )),
             Status::Ok { detail } => done.lines.push(format!(
-                "| {} | `{}` | {} |\n",
+                "| {} | {} | {} |\n",
                 o.kind.as_str(),
-                o.name,
-                cell(detail)
+                md_name(&o.name),
+                md_code(detail)
             )),
         }
     }

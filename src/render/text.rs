@@ -1,10 +1,13 @@
 //! Plans and reports as text for people: the summary line first, then removals, then the rest,
-//! then a unified diff of the domain list (live vs after apply), made with `similar`.
+//! then a unified diff of the domain list (live vs after apply), made with `similar`. Names
+//! and other text from outside are shown through `escape::text`, so they never put a control
+//! character (a line break, a colour, a bidirectional override) on the terminal.
 
-use super::Style;
+use super::{Style, text_name};
 use crate::apply::{Report, Status};
 use crate::checks::Coverage;
 use crate::checks::dns::DnsFinding;
+use crate::escape;
 use crate::plan::{Action, ActionKind, KeptReason, ListedDomain, Plan, RemoveReason};
 use similar::TextDiff;
 use std::fmt::Write;
@@ -51,7 +54,7 @@ pub fn plan(plan: &Plan, style: Style) -> String {
             plural(r.would_remove.len())
         );
         for n in &r.would_remove {
-            let _ = writeln!(out, "  {}", style.red(&format!("- {n}")));
+            let _ = writeln!(out, "  {}", style.red(&format!("- {}", text_name(n))));
         }
     }
     let removals: Vec<&Action> = plan
@@ -70,7 +73,7 @@ pub fn plan(plan: &Plan, style: Style) -> String {
                 let _ = writeln!(
                     out,
                     "  {} {}",
-                    style.red(&format!("- {name}")),
+                    style.red(&format!("- {}", text_name(name))),
                     style.dim(&format!("({why})"))
                 );
             }
@@ -89,7 +92,7 @@ pub fn plan(plan: &Plan, style: Style) -> String {
                     let _ = writeln!(
                         out,
                         "  {} {}",
-                        style.green(&format!("+ {name}")),
+                        style.green(&format!("+ {}", text_name(name))),
                         style.dim(&format!("({settings})"))
                     );
                 }
@@ -97,7 +100,7 @@ pub fn plan(plan: &Plan, style: Style) -> String {
                     let _ = writeln!(
                         out,
                         "  {} {from} → {to}",
-                        style.yellow(&format!("~ {name}:"))
+                        style.yellow(&format!("~ {}:", text_name(name)))
                     );
                 }
                 Action::Remove { .. } | Action::Ssl { .. } => {}
@@ -118,8 +121,8 @@ pub fn plan(plan: &Plan, style: Style) -> String {
                 covers,
             } = a
             {
-                let what = super::ssl_order_text(order, name.as_str());
-                let names: Vec<&str> = covers.iter().map(|n| n.as_str()).take(8).collect();
+                let what = super::ssl_order_text(order, &text_name(name));
+                let names: Vec<String> = covers.iter().map(text_name).take(8).collect();
                 let more = if covers.len() > names.len() {
                     format!(", … {} in all", covers.len())
                 } else {
@@ -135,17 +138,17 @@ pub fn plan(plan: &Plan, style: Style) -> String {
         }
     }
     if let Some(note) = &plan.ssl_note {
-        let _ = writeln!(out, "\nSSL: {}", style.dim(note));
+        let _ = writeln!(out, "\nSSL: {}", style.dim(&escape::text(note)));
     }
     let not_ready: Vec<_> = plan.dns.iter().filter(|(_, f)| !f.is_ready()).collect();
     if !not_ready.is_empty() {
-        let _ = writeln!(out, "\nDNS not ready (server {}):", plan.server_ip);
+        let _ = writeln!(out, "\nDNS not ready (server {}):", plan.server_ip_text());
         for (name, f) in not_ready {
             let _ = writeln!(
                 out,
                 "  {} {}",
-                style.yellow(&format!("! {name}:")),
-                finding_text(f)
+                style.yellow(&format!("! {}:", text_name(name))),
+                finding_text(f, &plain)
             );
         }
     }
@@ -174,11 +177,15 @@ pub fn plan(plan: &Plan, style: Style) -> String {
         );
         for (name, c) in uncovered {
             let text = match c {
-                Coverage::NotCovered { why } => format!("not covered: {why}"),
-                Coverage::Unknown { why } => format!("unknown: {why}"),
+                Coverage::NotCovered { why } => format!("not covered: {}", escape::text(why)),
+                Coverage::Unknown { why } => format!("unknown: {}", escape::text(why)),
                 Coverage::Covered { .. } => continue,
             };
-            let _ = writeln!(out, "  {} {text}", style.yellow(&format!("! {name}:")));
+            let _ = writeln!(
+                out,
+                "  {} {text}",
+                style.yellow(&format!("! {}:", text_name(name)))
+            );
         }
     }
     if !plan.deferred.is_empty() {
@@ -187,8 +194,9 @@ pub fn plan(plan: &Plan, style: Style) -> String {
             let _ = writeln!(
                 out,
                 "  {} {}",
-                style.cyan(&format!("… {} {}:", d.kind.as_str(), d.name)),
-                d.reason
+                style.cyan(&format!("… {} {}:", d.kind.as_str(), text_name(&d.name))),
+                super::defer_reason_with_names(&d.reason, &text_name, &plain)
+                    .unwrap_or_else(|| plain(&d.reason.to_string()))
             );
         }
     }
@@ -204,7 +212,7 @@ pub fn plan(plan: &Plan, style: Style) -> String {
         let _ = writeln!(
             kept_text,
             "  {} {}",
-            style.dim(&format!("= {}:", k.name)),
+            style.dim(&format!("= {}:", text_name(&k.name))),
             k.why
         );
     }
@@ -238,8 +246,9 @@ fn line(d: &ListedDomain) -> String {
     let kind = match d.kind {
         crate::model::DomainKind::Primary => " [primary]",
         crate::model::DomainKind::Alias => "",
+        crate::model::DomainKind::Other => " [other type]",
     };
-    format!("{}{kind} ({})\n", d.name, d.settings)
+    format!("{}{kind} ({})\n", text_name(&d.name), d.settings)
 }
 
 /// A unified diff of two domain lists.
@@ -284,20 +293,24 @@ pub fn report(report: &Report, style: Style) -> String {
     let _ = writeln!(out, "{}", style.bold(&head));
     for o in &report.outcomes {
         let _ = match &o.status {
-            Status::Ok { detail } => writeln!(out, "  {} {detail}", style.green("ok     ")),
+            Status::Ok { detail } => {
+                writeln!(out, "  {} {}", style.green("ok     "), escape::text(detail))
+            }
             Status::Failed { error } => writeln!(
                 out,
-                "  {} {} {}: {error}",
+                "  {} {} {}: {}",
                 style.red("FAILED "),
                 o.kind.as_str(),
-                o.name
+                text_name(&o.name),
+                escape::text(error)
             ),
             Status::Skipped { why } => writeln!(
                 out,
-                "  {} {} {}: {why}",
+                "  {} {} {}: {}",
                 style.yellow("skipped"),
                 o.kind.as_str(),
-                o.name
+                text_name(&o.name),
+                escape::text(why)
             ),
         };
     }
@@ -310,8 +323,14 @@ pub fn report(report: &Report, style: Style) -> String {
     out
 }
 
-/// A DNS finding in words, with the addresses found.
-pub(crate) fn finding_text(f: &DnsFinding) -> String {
+/// Text from outside, as the text formats show it.
+fn plain(s: &str) -> String {
+    escape::text(s).into_owned()
+}
+
+/// A DNS finding in words, with the addresses found; `outside` shows the resolver's own error
+/// text (it may quote the name asked for) the way the format shows text from outside.
+pub(crate) fn finding_text(f: &DnsFinding, outside: &dyn Fn(&str) -> String) -> String {
     let list = |a: &[std::net::IpAddr]| {
         a.iter()
             .map(ToString::to_string)
@@ -329,7 +348,7 @@ pub(crate) fn finding_text(f: &DnsFinding) -> String {
         ),
         DnsFinding::Nxdomain => "nxdomain: the name does not exist in DNS".into(),
         DnsFinding::NoRecords => "no-records: no A or AAAA record".into(),
-        DnsFinding::Error { reason } => format!("error: {reason}"),
+        DnsFinding::Error { reason } => format!("error: {}", outside(reason)),
     }
 }
 

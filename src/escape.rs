@@ -1,0 +1,195 @@
+//! Escaping of text that came from outside — names from RunCloud or a desired file, API
+//! messages, DNS and TLS error text — before it is shown.
+//!
+//! Owns the two schemes every renderer uses: `text` for terminals and logs (control characters
+//! shown visibly, `\n`, `\u{202e}`), and `md_code` for Markdown (the text as code, safe in any
+//! inline position: a table cell, a list item, a quote). Also `is_host_name`, the check behind
+//! the "(invalid host name)" mark. Pure: no I/O; it never decides what is shown, only how.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+/// Whether `c` must not reach a terminal as it is: C0 and C1 controls, DEL, the bidirectional
+/// controls (embeddings, overrides, isolates, marks) and the Unicode line and paragraph
+/// separators. `text` escapes exactly these (and the backslash).
+pub fn is_control(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{061c}'
+        | '\u{200e}'
+        | '\u{200f}'
+        | '\u{2028}'
+        | '\u{2029}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every control character shown visibly: `\n`, `\r`, `\t`, and `\u{1b}`,
+/// `\u{202e}`… for the rest (C0, DEL, C1, bidirectional controls, U+2028/U+2029). A backslash
+/// is doubled, so an escape in the output always stands for exactly one character of the
+/// input. Borrows when there is nothing to escape.
+pub fn text(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c == '\\' || is_control(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_control(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `s` as Markdown code, safe wherever inline Markdown goes — a table cell, a list item, a
+/// quote — for GitHub's renderer and GitLab's alike.
+///
+/// Code is the one place where neither CommonMark nor GitHub's own filters (mentions, issue
+/// and commit references, emoji, URL and e-mail autolinks) make anything of the text, and
+/// where `<`, `&`, `*`, `[`, `@`, `#`… are shown as they are. What a code span cannot hold is
+/// dealt with around it: control characters and line breaks are escaped first (`text`); the
+/// backtick fence is longer than any run of backticks inside, with a space of padding where
+/// the text starts or ends with a backtick or a space; and a `|`, which splits a GFM table
+/// cell even inside a code span (and whose `\|` escape works only in tables), is written
+/// between code spans as `\|` — a plain, escaped pipe in any position. Empty text is one
+/// space of code.
+pub fn md_code(s: &str) -> String {
+    let escaped = text(s);
+    if escaped.is_empty() {
+        return "` `".to_string();
+    }
+    let mut out = String::with_capacity(escaped.len() + 4);
+    for (i, part) in escaped.split('|').enumerate() {
+        if i > 0 {
+            out.push_str("\\|");
+        }
+        if !part.is_empty() {
+            code_span(&mut out, part);
+        }
+    }
+    out
+}
+
+/// One code span holding `s` (no line break, no `|`) exactly.
+fn code_span(out: &mut String, s: &str) {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    // CommonMark strips one space from each end when both ends are spaces (and not all of it
+    // is); a backtick at an end would merge with the fence. Padding both ends keeps either as
+    // it is.
+    let all_spaces = s.bytes().all(|b| b == b' ');
+    let pad = s.starts_with('`')
+        || s.ends_with('`')
+        || (!all_spaces && s.starts_with(' ') && s.ends_with(' '));
+    let space = if pad { " " } else { "" };
+    let _ = write!(out, "{fence}{space}{s}{space}{fence}");
+}
+
+/// Whether `name` is a host name as the desired file would hold it: lower-case ASCII letters,
+/// digits and hyphens, labels of 1 to 63 characters that neither start nor end with a hyphen,
+/// at least two labels, at most 253 characters, and not an IPv4 address (a last label of
+/// digits only).
+pub fn is_host_name(name: &str) -> bool {
+    if name.is_empty() || name.len() > 253 {
+        return false;
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    if labels.len() < 2 {
+        return false;
+    }
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    labels.iter().all(label_ok)
+        && !labels
+            .last()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_leaves_ordinary_text_borrowed() {
+        assert!(matches!(text("shop.example.org — ok"), Cow::Borrowed(_)));
+        assert!(matches!(text("café.example"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn text_shows_every_control_character_visibly() {
+        assert_eq!(text("a\nb\rc\td"), "a\\nb\\rc\\td");
+        assert_eq!(text("\u{1b}[31mred"), "\\u{1b}[31mred");
+        assert_eq!(
+            text("\u{0}\u{7f}\u{85}\u{9b}"),
+            "\\u{0}\\u{7f}\\u{85}\\u{9b}"
+        );
+        assert_eq!(
+            text("\u{202e}\u{2066}\u{200e}\u{200f}\u{61c}\u{2028}\u{2029}"),
+            "\\u{202e}\\u{2066}\\u{200e}\\u{200f}\\u{61c}\\u{2028}\\u{2029}"
+        );
+    }
+
+    #[test]
+    fn text_doubles_backslashes_so_an_escape_is_unambiguous() {
+        assert_eq!(text("a\\nb"), "a\\\\nb");
+        assert_ne!(text("a\\nb"), text("a\nb"));
+    }
+
+    #[test]
+    fn md_code_fences_backticks_and_splits_pipes() {
+        assert_eq!(md_code("shop.example.org"), "`shop.example.org`");
+        assert_eq!(md_code("a`b"), "``a`b``");
+        assert_eq!(md_code("`a"), "`` `a ``");
+        assert_eq!(md_code("a|b"), "`a`\\|`b`");
+        assert_eq!(md_code("|"), "\\|");
+        assert_eq!(md_code(""), "` `");
+        assert_eq!(md_code(" a "), "`  a  `");
+        assert_eq!(md_code("  "), "`  `");
+        assert_eq!(md_code("x\n# y"), "`x\\n# y`");
+    }
+
+    #[test]
+    fn host_names() {
+        for ok in [
+            "example.org",
+            "a-b.example.org",
+            "xn--caf-dma.example",
+            "1.example",
+        ] {
+            assert!(is_host_name(ok), "{ok}");
+        }
+        let long_label = format!("{}.example", "a".repeat(64));
+        let long_name = format!("{}example", "abcdefghi.".repeat(25));
+        for bad in [
+            "",
+            "localhost",
+            "Example.org",
+            "-a.example",
+            "a-.example",
+            "a..example",
+            "a.example.",
+            "bad_name.example",
+            "a b.example",
+            "1.2.3.4",
+            "*.example.org",
+            "a.example\n+ forged",
+            long_label.as_str(),
+            long_name.as_str(),
+        ] {
+            assert!(!is_host_name(bad), "{bad:?}");
+        }
+    }
+}
