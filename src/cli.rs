@@ -204,7 +204,20 @@ pub struct GenerateArgs {
     /// The network's main site, for --from um-rest (e.g. https://network.example).
     #[arg(long, value_name = "URL", required_if_eq("from", "um-rest"))]
     pub url: Option<String>,
-    /// For --from wp-cli: the JSON of `wp wu domain list --format=json`, or - for stdin.
+    /// For --from um-rest: how the plugin's API key and secret are sent. `basic`: the
+    /// Authorization header. `query`: the api_key and api_secret query parameters, for a web
+    /// server that strips Authorization; the secret then travels in the URL and may land in the
+    /// access logs of the server and of any proxy on the way.
+    #[arg(
+        long,
+        value_name = "HOW",
+        default_value = "basic",
+        value_parser = ["basic", "query"]
+    )]
+    pub auth: String,
+    /// For --from wp-cli: the JSON of the complete export of the mappings table (see the
+    /// README), or of `wp wu domain list --format=json` (at most 100 rows: a list of exactly 100
+    /// is refused), or - for stdin.
     #[arg(long, value_name = "FILE", required_if_eq("from", "wp-cli"))]
     pub input: Option<PathBuf>,
     /// The JSON of `wp site list --fields=blog_id,domain,archived,spam,deleted --format=json`:

@@ -1,7 +1,9 @@
 //! `rcdomains generate` end to end: against an in-process fake of Ultimate Multisite's REST API
 //! (with its quirks: string-typed values, two paging styles, a server that ignores paging, 401 as
-//! a WordPress error object, an HTML error page, the /domain → /domains fallback), WP-CLI input
-//! files, and the RunCloud sandbox.
+//! a WordPress error object, an HTML error page, the /domain → /domains fallback, the key and
+//! secret as Basic auth or query parameters; and misbehaviour: endless and oversized answers, an
+//! error that echoes the credentials), WP-CLI input files, `--wp-config`, and the RunCloud
+//! sandbox.
 
 use crate::support::*;
 use axum::Router;
@@ -32,12 +34,28 @@ enum Style {
     Unauthorized,
     /// A maintenance page in HTML.
     Html,
+    /// 200 and a JSON list that never ends.
+    Endless,
+    /// 200 and a 17 MiB JSON list, with its Content-Length.
+    Huge,
+    /// 403 with a WordPress error object that echoes the credentials it was sent, in every
+    /// spelling it saw them (decoded, as sent in the query string, the Authorization header),
+    /// JSON-escaped as PHP's json_encode does (`\/`).
+    Echo,
+    /// The same after a PHP notice, as a site with `display_errors` on answers: not JSON, so
+    /// the excerpt is of the raw text.
+    EchoAfterNotice,
 }
 
 struct FakeState {
     style: Style,
     rows: Vec<Value>,
     hits: Mutex<Vec<String>>,
+    /// Per request: whether it carried an Authorization header.
+    authorization: Mutex<Vec<bool>>,
+    /// The key and secret it accepts.
+    key: String,
+    secret: String,
 }
 
 /// The fake plugin on 127.0.0.1:0, served by its own runtime for as long as this value lives.
@@ -49,10 +67,18 @@ struct FakeUm {
 
 impl FakeUm {
     fn start(style: Style, rows: Vec<Value>) -> FakeUm {
+        FakeUm::start_with(style, rows, WU_KEY, WU_SECRET)
+    }
+
+    /// A fake that accepts `key` and `secret` (Basic auth, or the query parameters).
+    fn start_with(style: Style, rows: Vec<Value>, key: &str, secret: &str) -> FakeUm {
         let state = Arc::new(FakeState {
             style,
             rows,
             hits: Mutex::new(Vec::new()),
+            authorization: Mutex::new(Vec::new()),
+            key: key.to_string(),
+            secret: secret.to_string(),
         });
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -76,6 +102,31 @@ impl FakeUm {
     fn hits(&self) -> Vec<String> {
         self.state.hits.lock().unwrap().clone()
     }
+
+    /// Per request: whether it carried an Authorization header.
+    fn authorization(&self) -> Vec<bool> {
+        self.state.authorization.lock().unwrap().clone()
+    }
+}
+
+/// A query-string value decoded as PHP decodes `$_GET` (`+` is a space, `%XX` a byte).
+fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
 }
 
 fn wp_error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -88,12 +139,20 @@ fn wp_error(status: StatusCode, code: &str, message: &str) -> Response {
 
 async fn handle(State(st): State<Arc<FakeState>>, uri: Uri, headers: HeaderMap) -> Response {
     st.hits.lock().unwrap().push(uri.to_string());
-    let q: Vec<(String, String)> = uri
+    st.authorization
+        .lock()
+        .unwrap()
+        .push(headers.contains_key(header::AUTHORIZATION));
+    let raw_query: Vec<(String, String)> = uri
         .query()
         .unwrap_or("")
         .split('&')
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let q: Vec<(String, String)> = raw_query
+        .iter()
+        .map(|(k, v)| (url_decode(k), url_decode(v)))
         .collect();
     let param = |name: &str| -> Option<usize> {
         q.iter()
@@ -120,11 +179,46 @@ async fn handle(State(st): State<Arc<FakeState>>, uri: Uri, headers: HeaderMap) 
             "No route was found matching the URL and request method.",
         );
     }
-    let expected = format!("Basic {}", base64(&format!("{WU_KEY}:{WU_SECRET}")));
-    let authorised = headers
+    let expected = format!("Basic {}", base64(&format!("{}:{}", st.key, st.secret)));
+    let sent = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        == Some(expected.as_str());
+        .unwrap_or("");
+    let text = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    // The plugin takes either: Basic auth, or the api_key and api_secret parameters.
+    let authorised = sent == expected
+        || (text("api_key") == Some(st.key.as_str())
+            && text("api_secret") == Some(st.secret.as_str()));
+    if matches!(st.style, Style::Echo | Style::EchoAfterNotice) {
+        let raw = |name: &str| {
+            raw_query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("")
+        };
+        let echo = format!(
+            "k={} s={} q={}&{} h={sent}",
+            text("api_key").unwrap_or(&st.key),
+            text("api_secret").unwrap_or(&st.secret),
+            raw("api_key"),
+            raw("api_secret"),
+        );
+        let message = serde_json::to_string(&echo).unwrap().replace('/', "\\/");
+        let notice = if st.style == Style::EchoAfterNotice {
+            "<b>Notice</b>: x<br />"
+        } else {
+            ""
+        };
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "application/json")],
+            format!(
+                r#"{notice}{{"code":"rest_forbidden","message":{message},"data":{{"status":403}}}}"#
+            ),
+        )
+            .into_response();
+    }
     if st.style == Style::Unauthorized || !authorised {
         let body = std::fs::read_to_string(repo_path(
             "tests/fixtures/ultimate-multisite/error-401.json",
@@ -136,6 +230,31 @@ async fn handle(State(st): State<Arc<FakeState>>, uri: Uri, headers: HeaderMap) 
             body,
         )
             .into_response();
+    }
+    if st.style == Style::Endless {
+        use futures_util::StreamExt;
+        let row = row_strings(1, "endless.example.org", true).to_string();
+        let chunk = axum::body::Bytes::from(format!("{row},").repeat(100));
+        let body = futures_util::stream::once(async {
+            Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"["))
+        })
+        .chain(futures_util::stream::repeat_with(move || Ok(chunk.clone())));
+        return (
+            [(header::CONTENT_TYPE, "application/json")],
+            axum::body::Body::from_stream(body),
+        )
+            .into_response();
+    }
+    if st.style == Style::Huge {
+        let row = row_strings(1, "huge.example.org", true).to_string();
+        let mut body = String::from("[");
+        while body.len() < 17 << 20 {
+            body.push_str(&row);
+            body.push(',');
+        }
+        body.push_str(&row);
+        body.push(']');
+        return ([(header::CONTENT_TYPE, "application/json")], body).into_response();
     }
     let total = st.rows.len();
     let (start, len) = match st.style {
@@ -185,12 +304,16 @@ fn many(n: u64, typed: bool) -> Vec<Value> {
 
 /// Runs `rcdomains generate` with the plugin's credentials and no RunCloud ones.
 fn gen_run(args: &[&str], stdin: Option<&str>) -> Run {
+    gen_run_as(WU_KEY, WU_SECRET, args, stdin)
+}
+
+/// `gen_run` with another key and secret.
+fn gen_run_as(key: &str, secret: &str, args: &[&str], stdin: Option<&str>) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcdomains"));
     for var in CLEARED_ENV {
         cmd.env_remove(var);
     }
-    cmd.env("WU_API_KEY", WU_KEY)
-        .env("WU_API_SECRET", WU_SECRET);
+    cmd.env("WU_API_KEY", key).env("WU_API_SECRET", secret);
     cmd.arg("generate").args(args);
     let out = match stdin {
         None => cmd.stdin(std::process::Stdio::null()).output().unwrap(),
@@ -745,4 +868,398 @@ fn generate_from_a_network_that_never_answers_times_out_with_the_path() {
     );
     assert!(run.stdout.is_empty(), "nothing generated from no answer");
     drop(holder);
+}
+
+#[test]
+fn generate_with_auth_query_sends_parameters_and_no_authorization_header() {
+    let fake = FakeUm::start(Style::Page, many(150, false));
+    let run = gen_run(
+        &["--from", "um-rest", "--url", &fake.url, "--auth", "query"],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(names_of(&run.stdout).len(), 150);
+    assert_eq!(fake.authorization(), vec![false, false]);
+    for hit in fake.hits() {
+        assert!(
+            hit.contains(&format!("&api_key={WU_KEY}&api_secret={WU_SECRET}")),
+            "{hit}"
+        );
+    }
+    // At the default verbosity, a warning says where the secret goes.
+    assert!(
+        run.stderr.contains(
+            "--auth query: the API key and secret travel in the URL's query string, which the network's web server and any proxy on the way may write to their access logs"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    // Basic (the default) sends the header, no parameters and no warning.
+    let fake = FakeUm::start(Style::Page, many(3, false));
+    let run = gen_run(&["--from", "um-rest", "--url", &fake.url], None);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(fake.authorization(), vec![true]);
+    assert!(!fake.hits()[0].contains("api_"), "{:?}", fake.hits());
+    assert!(!run.stderr.contains("--auth query"), "{}", run.stderr);
+
+    // A 401 with query auth does not send the operator to the Authorization header.
+    let refused = FakeUm::start(Style::Unauthorized, many(3, false));
+    let run = gen_run(
+        &[
+            "--from",
+            "um-rest",
+            "--url",
+            &refused.url,
+            "--auth",
+            "query",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("— check WU_API_KEY and WU_API_SECRET (sent as the api_key and api_secret query parameters)"),
+        "{}",
+        run.stderr
+    );
+
+    // Credentials in --url are refused, not sent along or written to the file's header.
+    let run = gen_run(
+        &[
+            "--from",
+            "um-rest",
+            "--url",
+            &format!("{}/?api_key={WU_KEY}", fake.url),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("it carries the API key or secret"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.all().contains(WU_KEY), "{}", run.all());
+}
+
+#[test]
+fn generate_never_shows_the_plugin_credentials_sent_as_query_parameters() {
+    let basic = base64(&format!("{WU_KEY}:{WU_SECRET}"));
+    let ok = FakeUm::start(Style::Page, many(120, false));
+    let refused = FakeUm::start(Style::Unauthorized, many(3, false));
+    let html = FakeUm::start(Style::Html, many(3, false));
+    // Nothing listens here: a connection error, whose text reqwest would give the URL.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut saw_requests = false;
+    for (url, code) in [
+        (&ok.url, 0),
+        (&refused.url, 1),
+        (&html.url, 1),
+        (&closed_url, 1),
+    ] {
+        for verbosity in ["-vv", "-vvv"] {
+            let run = gen_run(
+                &[
+                    "--from", "um-rest", "--url", url, "--auth", "query", verbosity,
+                ],
+                None,
+            );
+            assert_eq!(run.code, code, "{}", run.all());
+            for s in [WU_KEY, WU_SECRET, basic.as_str(), "api_secret="] {
+                assert!(!run.all().contains(s), "credential leaked:\n{}", run.all());
+            }
+            saw_requests |= run.stderr.contains("/wp-json/wu/v2/domain");
+        }
+    }
+    assert!(
+        saw_requests,
+        "the logs show the requests (else this test proves nothing)"
+    );
+}
+
+#[test]
+fn generate_scrubs_echoed_credentials_in_every_spelling() {
+    // Characters that URL-encoding, base64 and JSON each spell differently.
+    const KEY: &str = "wukey+7f3a/SECRET key";
+    const SECRET: &str = "wusec&9b2e=SECRET/secret";
+    let spellings = [
+        KEY.to_string(),
+        SECRET.to_string(),
+        base64(&format!("{KEY}:{SECRET}")),
+        "wukey%2B7f3a%2FSECRET+key".to_string(),
+        "wusec%269b2e%3DSECRET%2Fsecret".to_string(),
+        "wukey+7f3a\\/SECRET key".to_string(),
+        "wusec&9b2e=SECRET\\/secret".to_string(),
+        // What is unique to each, so that no part of one survives either.
+        "7f3a".to_string(),
+        "9b2e".to_string(),
+    ];
+    for style in [Style::Echo, Style::EchoAfterNotice] {
+        let fake = FakeUm::start_with(style, many(3, false), KEY, SECRET);
+        for auth in ["basic", "query"] {
+            let run = gen_run_as(
+                KEY,
+                SECRET,
+                &[
+                    "--from", "um-rest", "--url", &fake.url, "--auth", auth, "-vv",
+                ],
+                None,
+            );
+            assert_eq!(run.code, 1, "{}", run.all());
+            assert!(
+                run.stderr.contains("403") && run.stderr.contains("[redacted]"),
+                "{style:?} {auth}: {}",
+                run.stderr
+            );
+            for s in &spellings {
+                assert!(
+                    !run.all().contains(s.as_str()),
+                    "{style:?} {auth}: {s:?} leaked:\n{}",
+                    run.all()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn generate_refuses_an_endless_or_oversized_answer() {
+    for style in [Style::Endless, Style::Huge] {
+        let fake = FakeUm::start(style, Vec::new());
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("domains.yaml");
+        let run = gen_run(
+            &[
+                "--from",
+                "um-rest",
+                "--url",
+                &fake.url,
+                "--timeout",
+                "60",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(run.code, 1, "{style:?}: {}", run.all());
+        assert!(
+            run.stderr.contains(
+                "GET /wp-json/wu/v2/domain: the answer is larger than 16 MiB, far more than any page of domain mappings"
+            ),
+            "{style:?}: {}",
+            run.stderr
+        );
+        assert!(!out.exists(), "{style:?}: nothing is written");
+        assert!(run.stdout.is_empty());
+    }
+}
+
+/// `n` rows as the complete export prints them (`COMPLETE_EXPORT_COMMAND`: `$wpdb` rows, every
+/// value a string, in PHP's `wp_json_encode`).
+fn complete_export(rows: Vec<Value>, count: usize, error: &str) -> String {
+    json!({"export": "wu_domain_mappings", "count": count, "error": error, "rows": rows})
+        .to_string()
+}
+
+#[test]
+fn generate_refuses_exactly_100_rows_from_wp_wu_domain_list() {
+    use rcdomains::generate::source::COMPLETE_EXPORT_COMMAND;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("mappings.json");
+    let input_arg = input.to_str().unwrap();
+    let out = dir.path().join("domains.yaml");
+    let out_arg = out.to_str().unwrap();
+
+    std::fs::write(&input, Value::Array(many(100, false)).to_string()).unwrap();
+    let run = gen_run(
+        &["--from", "wp-cli", "--input", input_arg, "-o", out_arg],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(!out.exists(), "nothing is written");
+    assert!(
+        run.stderr.contains(&format!(
+            "{input_arg}: exactly 100 rows, the most `wp wu domain list` returns (BerlinDB's default `number`; the command has no option to raise it)"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "The export, run on the server:\n      {COMPLETE_EXPORT_COMMAND}"
+        )),
+        "{}",
+        run.stderr
+    );
+    // The same from stdin.
+    let run = gen_run(
+        &["--from", "wp-cli", "--input", "-"],
+        Some(&Value::Array(many(100, true)).to_string()),
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("stdin: exactly 100 rows"),
+        "{}",
+        run.stderr
+    );
+
+    // Fewer than the cap is a whole list; more cannot come from that command.
+    for n in [99, 101] {
+        std::fs::write(&input, Value::Array(many(n, false)).to_string()).unwrap();
+        let run = gen_run(&["--from", "wp-cli", "--input", input_arg], None);
+        assert_eq!(run.code, 0, "{n}: {}", run.all());
+        assert_eq!(names_of(&run.stdout).len(), n as usize);
+    }
+
+    // The complete export of the same 100 rows is read whole.
+    std::fs::write(&input, complete_export(many(100, false), 100, "")).unwrap();
+    let run = gen_run(
+        &["--from", "wp-cli", "--input", input_arg, "-o", out_arg],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(names_of(&written).len(), 100);
+    std::fs::remove_file(&out).unwrap();
+
+    // An export cut short on the way, or whose query failed, is refused.
+    for (text, says) in [
+        (
+            complete_export(many(100, false), 250, ""),
+            "says 250 rows but holds 100: it was cut short",
+        ),
+        (
+            complete_export(
+                Vec::new(),
+                0,
+                "Table 'wp.wp_wu_domain_mappings' doesn't exist",
+            ),
+            "reports that its query failed (\"Table 'wp.wp_wu_domain_mappings' doesn't exist\")",
+        ),
+    ] {
+        std::fs::write(&input, text).unwrap();
+        let run = gen_run(
+            &["--from", "wp-cli", "--input", input_arg, "-o", out_arg],
+            None,
+        );
+        assert_eq!(run.code, 1, "{}", run.all());
+        assert!(run.stderr.contains(says), "{}", run.stderr);
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn generate_reads_the_complete_export_the_readme_documents() {
+    use rcdomains::generate::source::COMPLETE_EXPORT_COMMAND;
+    let readme = std::fs::read_to_string(repo_path("README.md")).unwrap();
+    assert!(
+        readme.contains(COMPLETE_EXPORT_COMMAND),
+        "the README shows the export command rcdomains reads:\n{COMPLETE_EXPORT_COMMAND}"
+    );
+    let fixture = repo_path("tests/fixtures/ultimate-multisite/mappings-export.json");
+    let run = gen_run(
+        &["--from", "wp-cli", "--input", fixture.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        names_of(&run.stdout),
+        vec![
+            "blog.example.net",
+            "shop.example.org",
+            "site4.network.example"
+        ]
+    );
+}
+
+#[test]
+fn generate_reads_wp_config_as_php_and_explains_the_setup_wizard() {
+    let sb = Sandbox::start(&seed(&["{name: shop.example.org}"], ""));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("wp-config.php");
+    let config_arg = config.to_str().unwrap();
+    let args = [
+        "generate",
+        "--from",
+        "runcloud",
+        "--server",
+        "1",
+        "--app",
+        "2",
+        "--wp-config",
+        config_arg,
+    ];
+    // A commented-out old token above the live one: the live one is sent.
+    std::fs::write(
+        &config,
+        format!(
+            "<?php\n// define( 'WU_RUNCLOUD_API_TOKEN', 'old-revoked-token' );\ndefine( 'WU_RUNCLOUD_API_TOKEN', '{TOKEN}' );\n"
+        ),
+    )
+    .unwrap();
+    let run = rcd(Some(&sb), Auth::None, &args);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(names_of(&run.stdout).contains(&"shop.example.org".to_string()));
+
+    // The wizard's way: no constants in the file. Nothing is sent, and the error says why.
+    std::fs::write(
+        &config,
+        "<?php\ndefine( 'DB_NAME', 'wp' );\n// define( 'WU_RUNCLOUD_API_TOKEN', '' );\n",
+    )
+    .unwrap();
+    let run = rcd(Some(&sb), Auth::None, &args);
+    assert_eq!(run.code, 1, "{}", run.all());
+    for needle in [
+        "setup wizard",
+        "encrypted in the database",
+        "RUNCLOUD_API_TOKEN",
+        "RUNCLOUD_SERVER_ID and RUNCLOUD_APP_ID",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+    }
+
+    // A computed token is refused, never sent as a literal.
+    std::fs::write(
+        &config,
+        "<?php\ndefine( 'WU_RUNCLOUD_API_TOKEN', getenv( 'RC_TOKEN' ) );\n",
+    )
+    .unwrap();
+    let run = rcd(Some(&sb), Auth::None, &args);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains(&format!(
+            "WU_RUNCLOUD_API_TOKEN in {config_arg} (line 2) is an expression (getenv(...)), not a literal; export RUNCLOUD_API_TOKEN instead"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(sb.writes().is_empty());
+}
+
+#[test]
+fn generate_refuses_inputs_that_are_not_regular_files() {
+    let fixture = domain_list_fixture();
+    for args in [
+        &["--from", "wp-cli", "--input", "/dev/zero"][..],
+        &[
+            "--from",
+            "wp-cli",
+            "--input",
+            &fixture,
+            "--sites",
+            "/dev/zero",
+        ][..],
+        &["--from", "wp-cli", "--input", &fixture, "-o", "/dev/zero"][..],
+    ] {
+        let run = gen_run(args, None);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.all());
+        assert!(
+            run.stderr
+                .contains("/dev/zero is not a regular file (it is a character device)"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
 }

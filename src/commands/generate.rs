@@ -5,9 +5,10 @@ use crate::cli::{GenerateArgs, GenerateSource, Global};
 use crate::desired::{self, Target, name};
 use crate::exit::Exit;
 use crate::generate::select::{self, Counts, Rules};
-use crate::generate::source::{self, Fetched, UmRest};
+use crate::generate::source::{self, Auth, Fetched, UmRest};
 use crate::generate::write::{self, Existing, Spec, Wanted};
 use crate::generate::{GenerateError, Site};
+use crate::input;
 use crate::model::DomainName;
 use crate::output::Output;
 use crate::runcloud::credentials::{self, CredentialError};
@@ -126,10 +127,10 @@ pub async fn run(g: &Global, args: &GenerateArgs, out: &Output) -> anyhow::Resul
 /// The -o file, when it exists, read for merging.
 fn read_existing(path: Option<&Path>) -> anyhow::Result<Option<Existing>> {
     let Some(path) = path else { return Ok(None) };
-    match std::fs::read_to_string(path) {
+    match input::read_to_string(path, "-o") {
         Ok(text) => Ok(Some(Existing::parse(&text, &path.display().to_string())?)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -162,12 +163,23 @@ async fn read_network(g: &Global, args: &GenerateArgs) -> anyhow::Result<(Fetche
     if args.from == GenerateSource::UmRest {
         let url = args.url.as_deref().unwrap_or_default();
         let secret = |name: &str| Secret::new(std::env::var(name).unwrap_or_default());
+        let auth = match args.auth.as_str() {
+            "basic" => Auth::Basic,
+            "query" => Auth::Query,
+            other => bail!("--auth {other}: write basic or query"),
+        };
         let api = UmRest::new(
             url,
             secret("WU_API_KEY"),
             secret("WU_API_SECRET"),
+            auth,
             Duration::from_secs(g.timeout.max(1)),
         )?;
+        if auth == Auth::Query {
+            tracing::warn!(
+                "--auth query: the API key and secret travel in the URL's query string, which the network's web server and any proxy on the way may write to their access logs; prefer Basic auth where the server lets the Authorization header through, and rotate the key if those logs are shared"
+            );
+        }
         let fetched = api
             .fetch()
             .await
@@ -181,21 +193,29 @@ async fn read_network(g: &Global, args: &GenerateArgs) -> anyhow::Result<(Fetche
 
 fn read_input(path: &Path) -> anyhow::Result<(String, String)> {
     if path == Path::new("-") {
-        let mut text = String::new();
+        // The same cap as a file: stdin could be endless.
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut text)
+            .take(input::MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut bytes)
             .context("cannot read the domain list from stdin")?;
+        if bytes.len() as u64 > input::MAX_INPUT_BYTES {
+            bail!(
+                "the domain list on stdin is larger than {} MiB; that is not an export rcdomains reads",
+                input::MAX_INPUT_BYTES >> 20
+            );
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("the domain list on stdin is not UTF-8 text"))?;
         return Ok((text, "stdin".to_string()));
     }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read --input {}", path.display()))?;
+    let text = input::read_to_string(path, "--input")?;
     Ok((text, path.display().to_string()))
 }
 
 fn read_sites(path: Option<&Path>) -> anyhow::Result<Option<Vec<Site>>> {
     let Some(path) = path else { return Ok(None) };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read --sites {}", path.display()))?;
+    let text = input::read_to_string(path, "--sites")?;
     Ok(Some(source::parse_sites(
         &text,
         &path.display().to_string(),

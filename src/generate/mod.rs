@@ -61,13 +61,12 @@ pub enum GenerateError {
         "no Ultimate Multisite API credentials: set WU_API_KEY and WU_API_SECRET to the plugin's API key and secret (Ultimate Multisite → Settings → API & Webhooks)"
     )]
     MissingApiKey,
-    #[error(
-        "GET {path}: 401 from Ultimate Multisite ({code}: {message}) — check WU_API_KEY and WU_API_SECRET, and that the web server passes the Authorization header through to PHP (Apache: `CGIPassAuth On`, or a rewrite rule setting HTTP_AUTHORIZATION)"
-    )]
+    #[error("GET {path}: 401 from Ultimate Multisite ({code}: {message}) — {hint}")]
     Unauthorized {
         path: String,
         code: String,
         message: String,
+        hint: &'static str,
     },
     #[error(
         "GET {path}: 404 from the network, also at {fallback} — the WordPress REST API is disabled, or the Ultimate Multisite plugin is not network-active (or --url is not the network's main site)"
@@ -99,6 +98,18 @@ pub enum GenerateError {
         "GET {path}: cannot reach the network ({reason}) — check --url and this machine's network"
     )]
     Connect { path: String, reason: String },
+    #[error(
+        "GET {path}: the answer is larger than {mib} MiB, far more than any page of domain mappings; check --url (a proxy or a misconfigured server is answering with something else)"
+    )]
+    TooLarge { path: String, mib: usize },
+    #[error(
+        "{file}: exactly {cap} rows, the most `wp wu domain list` returns (BerlinDB's default `number`; the command has no option to raise it), so the list is probably cut short and a file generated from it would drop every mapping past the {cap}th. Export the whole table instead and pass that file to --input (see the README, Generate), or read the REST API, which pages (--from um-rest). The export, run on the server:\n    {command}"
+    )]
+    CappedList {
+        file: String,
+        cap: usize,
+        command: &'static str,
+    },
     #[error(
         "GET {path}: reading page {page} repeated no new rows and paging went past {max} pages; the server's paging is broken"
     )]

@@ -1,10 +1,12 @@
 //! Reading the plugin's domain mappings: its REST API (`wu/v2`) and WP-CLI JSON exports.
 //!
-//! Owns HTTP to the network (Basic auth with the plugin's key and secret, timeouts, the
-//! `/domain` → `/domains` fallback, paging in both conventions the plugin has used) and the
-//! lenient parsing of rows and sites (numbers and booleans as numbers or strings). It decides
-//! nothing about which rows count (`select` does), prints nothing, and never lets the key or the
-//! secret into a message or a log line.
+//! Owns HTTP to the network (the plugin's key and secret as Basic auth or, when asked, as query
+//! parameters; timeouts; a cap on each answer's size; the `/domain` → `/domains` fallback;
+//! paging in both conventions the plugin has used) and the lenient parsing of rows and sites
+//! (numbers and booleans as numbers or strings), including refusing a WP-CLI list that
+//! `wp wu domain list`'s cap may have cut short. It decides nothing about which rows count
+//! (`select` does), prints nothing, and never lets the key or the secret (in any encoding), nor
+//! a URL that carries them, into a message or a log line.
 
 use super::{GenerateError, Row, Site};
 use crate::secret::Secret;
@@ -16,11 +18,33 @@ use tracing::{debug, info};
 
 /// Rows asked for per request (the plugin's maximum `per_page`).
 pub const PER_PAGE: u64 = 100;
+/// The most of one answer that is read: a page of 100 mappings is some 30 KiB.
+pub const MAX_BODY: usize = 16 << 20;
+/// The most rows `wp wu domain list` returns: BerlinDB's default `number`, which the command
+/// offers no option to raise. A list of exactly this many is probably cut short.
+pub const WP_CLI_CAP: usize = 100;
+/// The `export` tag of a complete export (`COMPLETE_EXPORT_COMMAND`'s output).
+pub const COMPLETE_EXPORT_TAG: &str = "wu_domain_mappings";
+/// A complete export of the mappings table, run on the server; `--from wp-cli` reads its output
+/// (an object tagged `"export": "wu_domain_mappings"` with the row `count`, the query's `error`
+/// and the `rows`). The README shows the same command; a test keeps the two equal.
+pub const COMPLETE_EXPORT_COMMAND: &str = r#"wp eval --skip-plugins --skip-themes 'global $wpdb; $rows = $wpdb->get_results("SELECT id, blog_id, domain, active, primary_domain, stage FROM {$wpdb->base_prefix}wu_domain_mappings ORDER BY id", ARRAY_A); echo wp_json_encode(array("export" => "wu_domain_mappings", "count" => count($rows), "error" => $wpdb->last_error, "rows" => $rows));' > mappings.json"#;
 /// Pages read at most (250,000 mappings), so a broken server cannot keep us reading forever.
 pub const MAX_PAGES: u64 = 2_500;
 
 /// The routes, in the order tried: the plugin's code registers the singular, its docs say plural.
 pub const ROUTES: [&str; 2] = ["wp-json/wu/v2/domain", "wp-json/wu/v2/domains"];
+
+/// How the plugin's key and secret are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// HTTP Basic, in the `Authorization` header.
+    Basic,
+    /// The `api_key` and `api_secret` query parameters, which the plugin also accepts: the way
+    /// through a web server that strips `Authorization`. The secret then travels in the URL,
+    /// where web servers and proxies log it.
+    Query,
+}
 
 /// Which paging convention the server turned out to honour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +83,10 @@ pub struct UmRest {
     base: Url,
     key: Secret,
     secret: Secret,
+    auth: Auth,
     timeout: Duration,
+    /// Every spelling of the key and secret an answer could echo, longest first, for `scrub`.
+    spellings: Vec<Secret>,
 }
 
 impl UmRest {
@@ -67,6 +94,7 @@ impl UmRest {
         url: &str,
         key: Secret,
         secret: Secret,
+        auth: Auth,
         timeout: Duration,
     ) -> Result<UmRest, GenerateError> {
         if key.is_empty() || secret.is_empty() {
@@ -86,6 +114,17 @@ impl UmRest {
                 "it contains a user name or password; give them through WU_API_KEY and WU_API_SECRET instead".into(),
             ));
         }
+        let credentials_in_query = base.query_pairs().any(|(k, _)| {
+            matches!(
+                k.as_ref(),
+                "api_key" | "api-key" | "api_secret" | "api-secret"
+            )
+        });
+        if credentials_in_query {
+            return Err(GenerateError::BadUrl(
+                "it carries the API key or secret; give them through WU_API_KEY and WU_API_SECRET (with --auth query to send them as parameters)".into(),
+            ));
+        }
         base.set_query(None);
         base.set_fragment(None);
         let path = base.path().trim_end_matches('/');
@@ -99,12 +138,15 @@ impl UmRest {
             .user_agent(concat!("rcdomains/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| GenerateError::Setup(e.to_string()))?;
+        let spellings = spellings(&key, &secret);
         Ok(UmRest {
             http,
             base,
             key,
             secret,
+            auth,
             timeout,
+            spellings,
         })
     }
 
@@ -220,15 +262,26 @@ impl UmRest {
             .append_pair("page", &page.to_string())
             .append_pair("number", &PER_PAGE.to_string())
             .append_pair("offset", &offset.to_string());
+        // The path (and paging) is what is logged and shown, never `url`: with --auth query it
+        // holds the secret.
         debug!(path = %path, page, offset, "GET");
-        let response = self
-            .http
-            .get(url)
-            .basic_auth(self.key.expose(), Some(self.secret.expose()))
+        let request = match self.auth {
+            Auth::Basic => self
+                .http
+                .get(url)
+                .basic_auth(self.key.expose(), Some(self.secret.expose())),
+            Auth::Query => {
+                url.query_pairs_mut()
+                    .append_pair("api_key", self.key.expose())
+                    .append_pair("api_secret", self.secret.expose());
+                self.http.get(url)
+            }
+        };
+        let response = request
             .header("Accept", "application/json")
             .send()
             .await
-            .map_err(|e| self.transport(&path, &e))?;
+            .map_err(|e| self.transport(&path, e))?;
         let status = response.status().as_u16();
         let total_pages = header_number(&response, "x-wp-totalpages");
         let content_type = response
@@ -237,10 +290,7 @@ impl UmRest {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport(&path, &e))?;
+        let body = self.read_capped(&path, response).await?;
         let text = String::from_utf8_lossy(&body);
         debug!(path = %path, status, bytes = body.len(), "answer");
         let json: Option<Value> = serde_json::from_slice(&body).ok();
@@ -279,6 +329,14 @@ impl UmRest {
                     path,
                     code,
                     message,
+                    hint: match self.auth {
+                        Auth::Basic => {
+                            "check WU_API_KEY and WU_API_SECRET, and that the web server passes the Authorization header through to PHP (Apache: `CGIPassAuth On`, or a rewrite rule setting HTTP_AUTHORIZATION); where it cannot, --auth query sends them as query parameters"
+                        }
+                        Auth::Query => {
+                            "check WU_API_KEY and WU_API_SECRET (sent as the api_key and api_secret query parameters)"
+                        }
+                    },
                 }),
                 _ => Err(GenerateError::WpError {
                     path,
@@ -301,15 +359,48 @@ impl UmRest {
         }
     }
 
-    fn transport(&self, path: &str, e: &reqwest::Error) -> GenerateError {
+    /// The body, chunk by chunk, refused once it grows past `MAX_BODY` (an endless answer
+    /// would otherwise grow without bound).
+    async fn read_capped(
+        &self,
+        path: &str,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, GenerateError> {
+        let too_large = || GenerateError::TooLarge {
+            path: path.to_string(),
+            mib: MAX_BODY >> 20,
+        };
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport(path, e))?
+        {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn transport(&self, path: &str, e: reqwest::Error) -> GenerateError {
         if e.is_timeout() {
             GenerateError::Timeout {
                 path: path.to_string(),
                 secs: self.timeout.as_secs(),
             }
         } else {
+            // Without the URL: with --auth query it holds the secret.
+            let e = e.without_url();
             let mut reason = e.to_string();
-            let mut source = std::error::Error::source(e);
+            let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
                 reason = format!("{reason}: {s}");
                 source = s.source();
@@ -321,17 +412,85 @@ impl UmRest {
         }
     }
 
-    /// A short excerpt of text from the server, with the credentials blanked should it echo them.
+    /// A short excerpt of text from the server, with the credentials blanked (before it is cut,
+    /// so no part of one survives) should it echo them.
     fn excerpt(&self, text: &str) -> String {
-        let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let short: String = one_line.chars().take(200).collect();
-        self.scrub(&short)
+        let scrubbed = self.scrub(text);
+        let one_line: String = scrubbed.split_whitespace().collect::<Vec<_>>().join(" ");
+        one_line.chars().take(200).collect()
     }
 
     fn scrub(&self, text: &str) -> String {
-        text.replace(self.key.expose(), "[redacted]")
-            .replace(self.secret.expose(), "[redacted]")
+        let mut text = text.to_string();
+        for s in &self.spellings {
+            text = text.replace(s.expose(), "[redacted]");
+        }
+        text
     }
+}
+
+/// The ways the key and secret can come back in an answer: as sent (raw, Basic's base64 of
+/// `key:secret` with or without padding, URL-encoded in a query string) and as a server may echo
+/// them (JSON-escaped, with PHP's `\/`, each in base64). Longest first, so that a longer spelling is blanked before a part of it.
+fn spellings(key: &Secret, secret: &Secret) -> Vec<Secret> {
+    let basic = base64(&format!("{}:{}", key.expose(), secret.expose()));
+    let mut out: Vec<String> = vec![basic.trim_end_matches('=').to_string(), basic];
+    for s in [key.expose(), secret.expose()] {
+        let json = serde_json::to_string(s).unwrap_or_default();
+        let json = json.trim_matches('"').to_string();
+        out.extend([
+            s.to_string(),
+            percent_encode(s, false, true),
+            percent_encode(s, false, false),
+            percent_encode(s, true, true),
+            percent_encode(s, true, false),
+            json.replace('/', "\\/"),
+            json,
+            base64(s),
+        ]);
+    }
+    out.retain(|s| !s.trim().is_empty());
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    out.dedup();
+    out.into_iter().map(Secret::new).collect()
+}
+
+/// `s` with every byte outside RFC 3986's unreserved set as `%XX` (`upper` or lower hex); with
+/// `form`, a space as `+` (as `application/x-www-form-urlencoded` writes it).
+fn percent_encode(s: &str, form: bool, upper: bool) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(char::from(b))
+            }
+            b' ' if form => out.push('+'),
+            _ if upper => out.push_str(&format!("%{b:02X}")),
+            _ => out.push_str(&format!("%{b:02x}")),
+        }
+    }
+    out
+}
+
+/// Standard base64 with padding, as HTTP Basic auth sends `key:secret`.
+fn base64(input: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = input.as_bytes();
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 struct Page {
@@ -441,9 +600,26 @@ pub fn parse_row(v: &Value) -> Result<Row, String> {
     })
 }
 
-/// The JSON of `wp wu domain list --format=json` (or an export of the table as JSON).
+/// The JSON of `wp wu domain list --format=json`, or of the complete export
+/// (`COMPLETE_EXPORT_COMMAND`). A plain list of exactly `WP_CLI_CAP` rows is refused: that is
+/// what `wp wu domain list` prints when there are more, and a file generated from it would drop
+/// every mapping past the 100th.
 pub fn parse_wp_cli(text: &str, file: &str) -> Result<Fetched, GenerateError> {
-    let rows = json_array(text, file, "`wp wu domain list --format=json`")?;
+    let rows = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(rows)) if rows.len() == WP_CLI_CAP => {
+            return Err(GenerateError::CappedList {
+                file: file.to_string(),
+                cap: WP_CLI_CAP,
+                command: COMPLETE_EXPORT_COMMAND,
+            });
+        }
+        Ok(Value::Object(export))
+            if export.get("export").and_then(Value::as_str) == Some(COMPLETE_EXPORT_TAG) =>
+        {
+            complete_export(export, file)?
+        }
+        _ => json_array(text, file, "`wp wu domain list --format=json`")?,
+    };
     let mut fetched = Fetched::default();
     for (i, value) in rows.iter().enumerate() {
         match parse_row(value) {
@@ -454,6 +630,43 @@ pub fn parse_wp_cli(text: &str, file: &str) -> Result<Fetched, GenerateError> {
         }
     }
     Ok(fetched)
+}
+
+/// The rows of a complete export, checked whole: its `count` matches its rows (else it was cut
+/// short on the way), and its query reported no `error` (else the rows are not the table's).
+fn complete_export(
+    mut export: serde_json::Map<String, Value>,
+    file: &str,
+) -> Result<Vec<Value>, GenerateError> {
+    let bad = |detail: String| GenerateError::Input {
+        file: file.to_string(),
+        detail: format!("the export of the mappings table {detail}"),
+    };
+    if let Some(error) = export
+        .get("error")
+        .and_then(Value::as_str)
+        .filter(|e| !e.trim().is_empty())
+    {
+        let error: String = error.chars().take(200).collect();
+        return Err(bad(format!(
+            "reports that its query failed ({error:?}); check the table prefix and re-run the export"
+        )));
+    }
+    let count = lenient_u64(export.get("count"))
+        .map_err(|e| bad(format!("has an unreadable `count`: {e}")))?
+        .ok_or_else(|| bad("has no `count`; re-run the export command as documented".into()))?;
+    let Some(Value::Array(rows)) = export.remove("rows") else {
+        return Err(bad(
+            "has no `rows` list; re-run the export command as documented".into(),
+        ));
+    };
+    if count != rows.len() as u64 {
+        return Err(bad(format!(
+            "says {count} rows but holds {}: it was cut short; re-run the export",
+            rows.len()
+        )));
+    }
+    Ok(rows)
 }
 
 /// The JSON of `wp site list --format=json` (values as strings). A site that cannot be read is
@@ -561,6 +774,92 @@ mod tests {
                 ("site4.network.example", Some(true)),
                 ("old.example.com", Some(false)),
             ]
+        );
+    }
+
+    #[test]
+    fn base64_is_what_basic_auth_sends() {
+        assert_eq!(
+            base64("Aladdin:open sesame"),
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(base64("ab"), "YWI=");
+        assert_eq!(base64("abc"), "YWJj");
+    }
+
+    #[test]
+    fn the_key_and_secret_are_scrubbed_in_every_spelling_before_an_excerpt_is_cut() {
+        let (key, secret) = ("k+7f3a/x y", "s&9b2e=z/w");
+        let api = UmRest::new(
+            "http://network.example",
+            Secret::new(key),
+            Secret::new(secret),
+            Auth::Query,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let echoed = format!(
+            "{key} {secret} {} k%2B7f3a%2Fx+y s%269b2e%3Dz%2Fw k%2b7f3a%2fx%20y k+7f3a\\/x y s&9b2e=z\\/w",
+            base64(&format!("{key}:{secret}"))
+        );
+        let e = api.excerpt(&echoed);
+        assert!(!e.contains("7f3a") && !e.contains("9b2e"), "{e}");
+        assert!(!e.contains(&base64(&format!("{key}:{secret}"))), "{e}");
+        // A secret across the cut: no first half of it survives.
+        let e = api.excerpt(&format!("{}{secret}", "x".repeat(195)));
+        assert!(!e.contains("s&9b"), "{e}");
+    }
+
+    #[test]
+    fn a_wp_cli_list_of_exactly_100_rows_is_refused_and_a_complete_export_is_not() {
+        let rows = |n: usize| -> Vec<Value> {
+            (1..=n)
+                .map(|i| json!({"id": i.to_string(), "domain": format!("s{i}.example.org"), "active": "1"}))
+                .collect()
+        };
+        let e = parse_wp_cli(&Value::Array(rows(100)).to_string(), "m.json").unwrap_err();
+        assert!(
+            matches!(e, GenerateError::CappedList { cap: 100, .. }),
+            "{e}"
+        );
+        assert_eq!(
+            parse_wp_cli(&Value::Array(rows(99)).to_string(), "m.json")
+                .unwrap()
+                .rows
+                .len(),
+            99
+        );
+        let export =
+            json!({"export": "wu_domain_mappings", "count": "100", "error": "", "rows": rows(100)});
+        assert_eq!(
+            parse_wp_cli(&export.to_string(), "m.json")
+                .unwrap()
+                .rows
+                .len(),
+            100
+        );
+        let short =
+            json!({"export": "wu_domain_mappings", "count": 101, "error": "", "rows": rows(100)});
+        assert!(
+            parse_wp_cli(&short.to_string(), "m.json")
+                .unwrap_err()
+                .to_string()
+                .contains("it was cut short")
+        );
+        let uncounted = json!({"export": "wu_domain_mappings", "rows": rows(3)});
+        assert!(
+            parse_wp_cli(&uncounted.to_string(), "m.json")
+                .unwrap_err()
+                .to_string()
+                .contains("has no `count`")
+        );
+        let text = include_str!("../../tests/fixtures/ultimate-multisite/mappings-export.json");
+        assert_eq!(
+            parse_wp_cli(text, "mappings-export.json")
+                .unwrap()
+                .rows
+                .len(),
+            4
         );
     }
 
