@@ -19,14 +19,32 @@ impl DomainName {
         DomainName(name)
     }
 
-    /// A name as RunCloud reports it: lower-cased and without a trailing dot, not rejected
-    /// (live state may hold names the validator would refuse; they must still be comparable).
+    /// A name exactly as RunCloud spells it: not folded (no lower-casing, trimming or IDNA
+    /// mapping), so a live name that is not already canonical — upper case, a soft hyphen, a
+    /// Unicode form, a trailing dot — never matches a desired name it merely resembles. It is
+    /// shown escaped and marked invalid, and can only be removed by id.
     pub fn from_live(name: &str) -> Self {
-        let n = name.trim().trim_end_matches('.').to_ascii_lowercase();
-        match idna::domain_to_ascii(&n) {
-            Ok(ascii) if !ascii.is_empty() => DomainName(ascii),
-            _ => DomainName(n),
+        DomainName(name.to_string())
+    }
+
+    /// Whether this is a canonical host name as the validator makes them: lower-case ASCII
+    /// letters, digits and hyphens, labels of 1 to 63 without a hyphen at either end, at least
+    /// two labels, at most 253 characters.
+    pub fn is_canonical(&self) -> bool {
+        let n = &self.0;
+        if n.is_empty() || n.len() > 253 {
+            return false;
         }
+        let labels: Vec<&str> = n.split('.').collect();
+        labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
     }
 
     pub fn as_str(&self) -> &str {

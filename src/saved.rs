@@ -310,7 +310,7 @@ fn value<T: Serialize>(v: &T) -> Value {
 #[derive(Debug, thiserror::Error)]
 pub enum SavedError {
     #[error(
-        "{file} is not a saved plan (not JSON: {source}); make one with `rcdomains plan --out {file}`"
+        "{file} is not a saved plan (not JSON: {source}); to apply a desired-state file run `rcdomains apply -f {file}`, or save a plan with `rcdomains plan --out plan.json` and apply that"
     )]
     NotJson {
         file: String,
@@ -322,7 +322,7 @@ pub enum SavedError {
     )]
     Version { file: String, found: String },
     #[error(
-        "{file} has no `{field}`: it is not a saved plan (make one with `rcdomains plan --out {file}`, not --format json)"
+        "{file} has no `{field}`: it is not a saved plan (save one with `rcdomains plan --out plan.json`, not --format json)"
     )]
     Missing { file: String, field: &'static str },
     #[error("{file}: `inputs` is not what `plan --out` writes ({source}); the file was edited")]

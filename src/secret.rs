@@ -36,9 +36,125 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Removes credentials from text that came back from outside (an error page echoing the
+/// request, a proxy's diagnostics) in every form a credential can come back in: as sent, URL
+/// percent-encoded (either hex case, `+` for spaces), JSON-escaped, base64, and a key pair's
+/// `key:secret` in base64 (what `Authorization: Basic …` carries). Scrub before cutting an
+/// excerpt, so that no prefix of a secret survives the cut.
+#[derive(Clone, Default)]
+pub struct Scrubber {
+    /// Every form, longest first.
+    forms: Vec<String>,
+}
+
+impl fmt::Debug for Scrubber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Scrubber({} forms)", self.forms.len())
+    }
+}
+
+impl Scrubber {
+    /// `secrets`: each credential alone; `pairs`: key and secret sent together as Basic auth.
+    pub fn new(secrets: &[&Secret], pairs: &[(&Secret, &Secret)]) -> Scrubber {
+        let mut forms = Vec::new();
+        for s in secrets.iter().filter(|s| !s.is_empty()) {
+            let raw = s.expose();
+            forms.push(raw.to_string());
+            forms.push(percent_encode(raw, false, false));
+            forms.push(percent_encode(raw, true, false));
+            forms.push(percent_encode(raw, false, true));
+            let json = serde_json::to_string(raw).unwrap_or_default();
+            let json = json.trim_matches('"').to_string();
+            forms.push(json.replace('/', "\\/"));
+            forms.push(json);
+            forms.push(base64(raw.as_bytes()));
+        }
+        for (k, v) in pairs {
+            let joined = format!("{}:{}", k.expose(), v.expose());
+            forms.push(base64(joined.as_bytes()));
+            forms.push(base64(joined.as_bytes()).trim_end_matches('=').to_string());
+        }
+        forms.retain(|f| f.len() >= 4);
+        forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        forms.dedup();
+        Scrubber { forms }
+    }
+
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for f in &self.forms {
+            if out.contains(f.as_str()) {
+                out = out.replace(f.as_str(), "[redacted]");
+            }
+        }
+        out
+    }
+}
+
+/// `%XX` for every byte but RFC 3986's unreserved ones; `lower` hex digits; `plus`: a space
+/// as `+` (form encoding).
+fn percent_encode(s: &str, lower: bool, plus: bool) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' if plus => out.push('+'),
+            _ if lower => out.push_str(&format!("%{b:02x}")),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Standard base64 with padding.
+pub fn base64(input: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_encoding_of_a_secret_is_scrubbed() {
+        let key = Secret::new("key-1");
+        let secret = Secret::new("s3cr/et+ value");
+        let sc = Scrubber::new(&[&key, &secret], &[(&key, &secret)]);
+        let basic = base64(b"key-1:s3cr/et+ value");
+        for leak in [
+            "s3cr/et+ value".to_string(),
+            "s3cr%2Fet%2B%20value".to_string(),
+            "s3cr%2fet%2b%20value".to_string(),
+            "s3cr%2Fet%2B+value".to_string(),
+            "s3cr\\/et+ value".to_string(),
+            base64(b"s3cr/et+ value"),
+            format!("Authorization: Basic {basic}"),
+            format!("Basic {}", basic.trim_end_matches('=')),
+        ] {
+            let out = sc.scrub(&format!("echo: {leak} end"));
+            assert!(out.contains("[redacted]"), "{leak} -> {out}");
+            assert!(!out.contains("s3cr"), "{leak} -> {out}");
+            assert!(!out.contains(basic.trim_end_matches('=')), "{leak} -> {out}");
+        }
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"abc"), "YWJj");
+    }
 
     #[test]
     fn debug_and_display_never_show_the_value() {

@@ -7,6 +7,8 @@ mod bad_input;
 mod dns_tls;
 mod end_to_end;
 mod generate;
+mod hostile;
+mod injection;
 mod markdown;
 mod readings;
 mod render_text;

@@ -117,7 +117,9 @@ pub async fn run(
     }
     let mut attached: BTreeSet<DomainName> = BTreeSet::new();
     for d in &live.domains {
-        attached.extend(cert_names(d));
+        // A live name that is not a canonical host name (RunCloud may hold anything) is never
+        // looked up or probed: it is never ready, so no certificate covers it.
+        attached.extend(cert_names(d).into_iter().filter(DomainName::is_canonical));
     }
     names.extend(attached.iter().cloned());
 

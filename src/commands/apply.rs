@@ -48,8 +48,7 @@ async fn apply_saved(
             "--allow-removals and --allow-empty are options of `plan`: {file} carries the ones it was planned with; plan again with them to change them"
         );
     }
-    let text = std::fs::read_to_string(planfile)
-        .with_context(|| format!("cannot read the saved plan {file}"))?;
+    let text = crate::input::read_to_string(planfile, "the saved plan")?;
     let saved = Saved::parse(&text, &file)?;
     if !saved.is_intact() {
         out.print(&format!(

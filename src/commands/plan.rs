@@ -16,6 +16,7 @@ pub async fn run(g: &Global, args: &PlanCommandArgs, out: &Output) -> anyhow::Re
     let planned = compute(g, out, &desired, &session, options(args.plan)).await?;
     out.print(&render_plan(g, out, &planned));
     if let Some(path) = &args.out {
+        check_out_path(path, &g.file)?;
         let saved = planned.json(true);
         std::fs::write(path, render::json::pretty(&saved))
             .with_context(|| format!("cannot write the saved plan to {}", path.display()))?;
@@ -28,6 +29,37 @@ pub async fn run(g: &Global, args: &PlanCommandArgs, out: &Output) -> anyhow::Re
     }
     tracing::info!(requests = session.client.request_count(), "plan done");
     Ok(exit_code(&planned.plan, args))
+}
+
+/// `plan --out` writes only a new file or over an earlier saved plan: never over the desired
+/// file it read, nor over any other file (a typo must not replace `domains.yaml` with JSON).
+fn check_out_path(out: &std::path::Path, desired: &std::path::Path) -> anyhow::Result<()> {
+    let same = match (std::fs::canonicalize(out), std::fs::canonicalize(desired)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        anyhow::bail!(
+            "--out {} is the desired-state file this plan was read from; save the plan elsewhere (e.g. --out plan.json)",
+            out.display()
+        );
+    }
+    match std::fs::symlink_metadata(out) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("cannot check --out {}: {e}", out.display())),
+        Ok(_) => {
+            let file = out.display().to_string();
+            let text = crate::input::read_to_string(out, "--out").map_err(|e| {
+                anyhow::anyhow!("{e}; --out only replaces an earlier saved plan: choose a new path")
+            })?;
+            crate::saved::Saved::parse(&text, &file).map_err(|_| {
+                anyhow::anyhow!(
+                    "--out {file} exists and is not a saved plan; rcdomains replaces only an earlier saved plan: choose a new path (e.g. plan.json) or remove the file"
+                )
+            })?;
+            Ok(())
+        }
+    }
 }
 
 /// 3 for a refusal; with --detailed-exitcode 2 when changes are pending (deferred items only

@@ -97,12 +97,16 @@ pub struct Problem {
 /// Why a desired-state file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read the desired-state file {file}: {source}")]
+    #[error("{source}")]
     Read {
         file: String,
         #[source]
-        source: std::io::Error,
+        source: crate::input::InputError,
     },
+    #[error(
+        "there is no desired-state file {file}: point -f at yours, or create one with `rcdomains generate --from runcloud` (or --from um-rest / wp-cli); `rcdomains schema` describes the format"
+    )]
+    Missing { file: String },
     #[error(
         "{file}:{line}:{column}: the file is not valid YAML: {message}\n  fix: correct the YAML syntax at that position (indentation, a missing colon, an unclosed quote or bracket)"
     )]
@@ -149,9 +153,15 @@ impl fmt::Display for Problem {
 /// Reads and validates a desired-state file.
 pub fn load(path: &Path) -> Result<Desired, LoadError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        file: file.clone(),
-        source,
+    let text = crate::input::read_to_string(path, "the desired-state file").map_err(|source| {
+        if source.is_not_found() {
+            LoadError::Missing { file: file.clone() }
+        } else {
+            LoadError::Read {
+                file: file.clone(),
+                source,
+            }
+        }
     })?;
     load_str(&text, &file)
 }
@@ -165,6 +175,21 @@ pub fn load_str(text: &str, file: &str) -> Result<Desired, LoadError> {
         message: e.message,
     })?;
     let mut v = Validator::default();
+    for d in yaml::duplicate_keys(&root) {
+        let at = if d.path.is_empty() {
+            "the top level".to_string()
+        } else {
+            format!("`{}`", d.path)
+        };
+        v.problem(
+            d.line,
+            format!(
+                "`{}` appears twice in {at} (lines {} and {}); YAML keys must be unique, and a reader could take either value",
+                d.key, d.first_line, d.line
+            ),
+            "keep one of the two lines",
+        );
+    }
     let desired = v.file(&root, file);
     match desired {
         Some(d) if v.problems.is_empty() => Ok(d),

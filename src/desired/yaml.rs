@@ -97,6 +97,56 @@ fn key_text(k: &Node) -> String {
     }
 }
 
+/// A key that a mapping holds twice: where (`path`, e.g. `removals`), and both lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateKey {
+    pub path: String,
+    pub key: String,
+    pub first_line: usize,
+    pub line: usize,
+}
+
+/// Every key held twice by a mapping anywhere in the tree. YAML requires unique keys; a
+/// parser that lets one of them win lets a reviewer read one value while another applies.
+pub fn duplicate_keys(node: &Node) -> Vec<DuplicateKey> {
+    let mut out = Vec::new();
+    walk_duplicates(node, "", &mut out);
+    out
+}
+
+fn walk_duplicates(node: &Node, path: &str, out: &mut Vec<DuplicateKey>) {
+    match &node.value {
+        Value::Map(entries) => {
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            for (k, v) in entries {
+                let key = key_text(k);
+                if let Some(first) = seen.get(&key) {
+                    out.push(DuplicateKey {
+                        path: path.to_string(),
+                        key: key.clone(),
+                        first_line: *first,
+                        line: k.line,
+                    });
+                } else {
+                    seen.insert(key.clone(), k.line);
+                }
+                let inner = if path.is_empty() {
+                    key
+                } else {
+                    format!("{path}.{key}")
+                };
+                walk_duplicates(v, &inner, out);
+            }
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk_duplicates(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A syntax error with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
@@ -275,6 +325,27 @@ fn resolve_plain(text: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicate_keys_are_found_at_every_depth_with_both_lines() {
+        let root = parse(
+            "version: 1\nremovals:\n  prune: false\n  prune: true\ndomains:\n  - name: a.example\n    www: true\n    www: false\nversion: 1\n",
+        )
+        .unwrap();
+        let d = duplicate_keys(&root);
+        let got: Vec<(String, String, usize, usize)> = d
+            .into_iter()
+            .map(|d| (d.path, d.key, d.first_line, d.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("removals".into(), "prune".into(), 3, 4),
+                ("domains[0]".into(), "www".into(), 7, 8),
+                ("".into(), "version".into(), 1, 9),
+            ]
+        );
+    }
 
     #[test]
     fn nodes_carry_their_lines() {

@@ -36,6 +36,16 @@ impl Credentials {
             Credentials::KeySecret { key, secret } => vec![key, secret],
         }
     }
+
+    /// What removes these credentials, in every encoding, from text that came back.
+    pub fn scrubber(&self) -> crate::secret::Scrubber {
+        match self {
+            Credentials::Token(t) => crate::secret::Scrubber::new(&[t], &[]),
+            Credentials::KeySecret { key, secret } => {
+                crate::secret::Scrubber::new(&[key, secret], &[(key, secret)])
+            }
+        }
+    }
 }
 
 /// What the environment (and `wp-config.php`) provide.

@@ -70,6 +70,23 @@ pub enum ApiError {
         "{path}: the domain's type is neither primary nor alias; rcdomains never changes such a domain"
     )]
     NotOurs { path: String },
+    #[error(
+        "{method} {path}: RunCloud answered {status} redirecting to {location:?}; its API does not redirect, so the request was not followed — check --api-url (it must be the API's own address, ending in /api/v3 or /api/v2)"
+    )]
+    Redirect {
+        method: String,
+        path: String,
+        status: u16,
+        location: String,
+    },
+    #[error(
+        "{method} {path}: RunCloud asks to wait {secs} s before trying again (Retry-After), longer than rcdomains waits; run again later"
+    )]
+    WaitTooLong {
+        method: String,
+        path: String,
+        secs: u64,
+    },
     #[error("invalid RunCloud API URL: {0}")]
     BadUrl(String),
     #[error("cannot set up the HTTP client: {0}")]

@@ -76,6 +76,7 @@ pub struct Client {
     /// The API spoken: the URL's version when it names one, else the credentials'.
     api: ApiVersion,
     credentials: Credentials,
+    scrubber: crate::secret::Scrubber,
     limiter: Arc<DefaultDirectRateLimiter>,
     /// Set when RunCloud says the window is used up: no request starts before it.
     pause_until: Arc<Mutex<Option<Instant>>>,
@@ -140,6 +141,9 @@ impl Client {
             ));
         }
         let http = reqwest::Client::builder()
+            // RunCloud's API does not redirect: a 3xx is an error naming where it pointed, and
+            // no request (a write above all) is ever re-sent to another host.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("rcdomains/", env!("CARGO_PKG_VERSION")))
@@ -150,6 +154,7 @@ impl Client {
             http,
             base,
             api,
+            scrubber: config.credentials.scrubber(),
             credentials: config.credentials.clone(),
             limiter: Arc::new(RateLimiter::direct(Quota::per_minute(per_minute))),
             pause_until: Arc::new(Mutex::new(None)),
@@ -620,7 +625,30 @@ impl Client {
                 }
             };
             let status = response.status();
+            if status.is_redirection() {
+                let location = response
+                    .headers()
+                    .get("location")
+                    .map(|v| self.scrub(&String::from_utf8_lossy(v.as_bytes())))
+                    .unwrap_or_else(|| "(no Location)".into());
+                return Err(ApiError::Redirect {
+                    method: method.to_string(),
+                    path: shown,
+                    status: status.as_u16(),
+                    location: location.chars().take(200).collect(),
+                });
+            }
             let retry_after = header_secs(&response, "retry-after");
+            if let Some(secs) = retry_after
+                && secs > MAX_RETRY_AFTER.as_secs()
+                && (status.as_u16() == 429 || status.is_server_error())
+            {
+                return Err(ApiError::WaitTooLong {
+                    method: method.to_string(),
+                    path: shown,
+                    secs,
+                });
+            }
             if let Some(remaining) = header_secs(&response, "x-ratelimit-remaining")
                 && remaining == 0
             {
@@ -690,7 +718,7 @@ impl Client {
                     method: method.to_string(),
                     path: shown,
                     status: code,
-                    excerpt: self.scrub(&m),
+                    excerpt: cut(&self.scrub(&m), 300),
                     hint: Hint::for_status(code),
                 },
                 None if looks_like_json(&bytes) => ApiError::Status {
@@ -767,9 +795,13 @@ impl Client {
         })
     }
 
-    /// The first bytes of a body, on one line, scrubbed of credentials.
+    /// The first bytes of a body, on one line, scrubbed of credentials — before the cut, so
+    /// that no prefix of a secret survives it.
     fn excerpt(&self, body: &[u8]) -> String {
-        let text = String::from_utf8_lossy(body);
+        // Scrubbing a whole 16 MiB answer is wasteful; a few KiB around the start is enough
+        // to hold any credential that reaches the first 160 characters.
+        let head = &body[..body.len().min(8 << 10)];
+        let text = self.scrub(&String::from_utf8_lossy(head));
         let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut cut: String = one_line.chars().take(160).collect();
         if one_line.chars().count() > 160 {
@@ -778,17 +810,11 @@ impl Client {
         if cut.is_empty() {
             cut = "(empty body)".into();
         }
-        self.scrub(&cut)
+        cut
     }
 
     fn scrub(&self, text: &str) -> String {
-        let mut t = text.to_string();
-        for s in self.credentials.secrets() {
-            if !s.is_empty() {
-                t = t.replace(s.expose(), "[redacted]");
-            }
-        }
-        t
+        self.scrubber.scrub(text)
     }
 }
 
@@ -823,6 +849,15 @@ fn url_version(base: &Url) -> Option<ApiVersion> {
     }
 }
 
+/// At most `max` characters of an (already scrubbed) text, marked when cut.
+fn cut(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 fn looks_like_json(body: &[u8]) -> bool {
     matches!(
         body.iter().find(|b| !b.is_ascii_whitespace()),
@@ -838,6 +873,10 @@ fn shown_path(path: &str, query: &[(&str, String)]) -> String {
         format!("/{path}?{}", q.join("&"))
     }
 }
+
+/// The longest `Retry-After` waited for; a longer one ends the run with a clear error at once
+/// (a billion seconds is a broken or hostile answer, not a rate limit).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 
 /// The most of an answer that is read: a page of 40 domains is a few KiB.
 const MAX_BODY: usize = 16 << 20;

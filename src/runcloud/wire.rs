@@ -366,7 +366,7 @@ mod tests {
 
     #[test]
     fn flags_and_ids_parse_leniently() {
-        let d: WireDomain = serde_json::from_str(r#"{"id":"12","name":"A.Example.","type":"alias","www":"1","wildcard":true,"redirection":"www"}"#).unwrap();
+        let d: WireDomain = serde_json::from_str(r#"{"id":"12","name":"a.example","type":"alias","www":"1","wildcard":true,"redirection":"www"}"#).unwrap();
         let d = d.into_model();
         assert_eq!(
             (d.id, d.name.as_str(), d.settings.www, d.wildcard),
@@ -374,6 +374,27 @@ mod tests {
         );
         let m: WireSslMode = serde_json::from_str(r#"{"advancedSSL":1,"autoSSL":"0"}"#).unwrap();
         assert_eq!((m.advanced, m.auto_ssl), (Some(Flag(true)), Some(Flag(false))));
+    }
+
+    #[test]
+    fn live_names_are_kept_as_runcloud_spells_them_never_folded() {
+        for raw in [
+            "A.Example.",
+            "shop\u{ad}.example",
+            "bücher.example",
+            " shop.example",
+            "evil\n+ x.example",
+        ] {
+            let body = serde_json::json!({"id": 1, "name": raw, "type": "alias"}).to_string();
+            let d: WireDomain = serde_json::from_str(&body).unwrap();
+            let d = d.into_model();
+            assert_eq!(d.name.as_str(), raw);
+            assert!(!d.name.is_canonical(), "{raw:?}");
+        }
+        let d: WireDomain =
+            serde_json::from_str(r#"{"id":1,"name":"xn--bcher-kva.example","type":"alias"}"#)
+                .unwrap();
+        assert!(d.into_model().name.is_canonical());
     }
 
     #[test]

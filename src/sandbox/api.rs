@@ -277,6 +277,25 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
                 early = Some(ApiError::new(status, reason).into_response());
             }
             FaultKind::Html => early = Some(html_error(status_code(fault.status_code()))),
+            FaultKind::Redirect => {
+                let mut r = ApiError::new(status_code(fault.status_code()), "Moved.").into_response();
+                r.headers_mut().insert(
+                    header::LOCATION,
+                    HeaderValue::from_static("http://elsewhere.invalid/api/v3/moved"),
+                );
+                early = Some(r);
+            }
+            FaultKind::EchoAuth => {
+                let sent = req
+                    .headers()
+                    .get(header::AUTHORIZATION)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_default();
+                let message = format!("{} Authorization: {sent}", "x".repeat(140));
+                early = Some(
+                    ApiError::new(StatusCode::BAD_REQUEST, &message).into_response(),
+                );
+            }
             FaultKind::RateLimited => early = Some(too_many(fault.retry_after)),
             FaultKind::Empty => {
                 early = Some(

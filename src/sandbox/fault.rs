@@ -25,6 +25,9 @@ use serde::{Deserialize, Serialize};
 ///        | lost_response[=MS]     carry the request out, wait MS ms (default 0), then close the
 ///                                 connection without answering
 ///        | empty                  answer 200 with an empty body
+///        | redirect[=CODE]        answer CODE (default 302) with `Location:` another host
+///        | echo_auth              answer 400 whose message echoes the request's Authorization
+///                                 header (as a misconfigured proxy would), after 300 bytes
 ///        | truncate_list[=PAGE]   on domain-list GETs: with PAGE, that page answers 500; without,
 ///                                 the answer claims one page more (and per_page more items) than
 ///                                 there are
@@ -81,6 +84,8 @@ pub enum FaultKind {
     LostResponse,
     Empty,
     TruncateList,
+    Redirect,
+    EchoAuth,
 }
 
 impl FaultKind {
@@ -94,6 +99,8 @@ impl FaultKind {
             "lost_response" => FaultKind::LostResponse,
             "empty" => FaultKind::Empty,
             "truncate_list" => FaultKind::TruncateList,
+            "redirect" => FaultKind::Redirect,
+            "echo_auth" => FaultKind::EchoAuth,
             _ => return None,
         })
     }
@@ -120,6 +127,7 @@ impl Fault {
         match (self.code, self.kind) {
             (Some(code), _) => code,
             (None, FaultKind::Html) => 502,
+            (None, FaultKind::Redirect) => 302,
             (None, _) => 500,
         }
     }
@@ -137,8 +145,8 @@ impl Fault {
     pub fn validate(&self) -> Result<(), String> {
         use FaultKind::*;
         let kind = self.kind;
-        if self.code.is_some() && !matches!(kind, Status | Html) {
-            return Err("`code` applies only to status and html faults".to_owned());
+        if self.code.is_some() && !matches!(kind, Status | Html | Redirect) {
+            return Err("`code` applies only to status, html and redirect faults".to_owned());
         }
         if let Some(code) = self.code
             && !(100..=599).contains(&code)
@@ -217,11 +225,11 @@ impl FromStr for Fault {
         let mut fault = Fault::new(kind);
         if let Some(value) = value {
             let key = match kind {
-                FaultKind::Status | FaultKind::Html => "code",
+                FaultKind::Status | FaultKind::Html | FaultKind::Redirect => "code",
                 FaultKind::RateLimited => "retry_after",
                 FaultKind::Slow | FaultKind::LostResponse => "ms",
                 FaultKind::TruncateList => "page",
-                FaultKind::Reset | FaultKind::Empty => {
+                FaultKind::Reset | FaultKind::Empty | FaultKind::EchoAuth => {
                     return Err(fail(format!("{kind_text} takes no value")));
                 }
             };
