@@ -3,8 +3,8 @@
 //!
 //! Owns the two schemes every renderer uses: `text` for terminals and logs (control characters
 //! shown visibly, `\n`, `\u{202e}`), and `md_code` for Markdown (the text as code, safe in any
-//! inline position: a table cell, a list item, a quote). Also `is_host_name`, the check behind
-//! the "(invalid host name)" mark. Pure: no I/O; it never decides what is shown, only how.
+//! inline position: a table cell, a list item, a quote). Pure: no I/O; it never decides what
+//! is shown, only how.
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -93,31 +93,6 @@ fn code_span(out: &mut String, s: &str) {
     let _ = write!(out, "{fence}{space}{s}{space}{fence}");
 }
 
-/// Whether `name` is a host name as the desired file would hold it: lower-case ASCII letters,
-/// digits and hyphens, labels of 1 to 63 characters that neither start nor end with a hyphen,
-/// at least two labels, at most 253 characters, and not an IPv4 address (a last label of
-/// digits only).
-pub fn is_host_name(name: &str) -> bool {
-    if name.is_empty() || name.len() > 253 {
-        return false;
-    }
-    let labels: Vec<&str> = name.split('.').collect();
-    if labels.len() < 2 {
-        return false;
-    }
-    let label_ok = |l: &&str| {
-        (1..=63).contains(&l.len())
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
-    labels.iter().all(label_ok)
-        && !labels
-            .last()
-            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,37 +134,5 @@ mod tests {
         assert_eq!(md_code(" a "), "`  a  `");
         assert_eq!(md_code("  "), "`  `");
         assert_eq!(md_code("x\n# y"), "`x\\n# y`");
-    }
-
-    #[test]
-    fn host_names() {
-        for ok in [
-            "example.org",
-            "a-b.example.org",
-            "xn--caf-dma.example",
-            "1.example",
-        ] {
-            assert!(is_host_name(ok), "{ok}");
-        }
-        let long_label = format!("{}.example", "a".repeat(64));
-        let long_name = format!("{}example", "abcdefghi.".repeat(25));
-        for bad in [
-            "",
-            "localhost",
-            "Example.org",
-            "-a.example",
-            "a-.example",
-            "a..example",
-            "a.example.",
-            "bad_name.example",
-            "a b.example",
-            "1.2.3.4",
-            "*.example.org",
-            "a.example\n+ forged",
-            long_label.as_str(),
-            long_name.as_str(),
-        ] {
-            assert!(!is_host_name(bad), "{bad:?}");
-        }
     }
 }

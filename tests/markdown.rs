@@ -215,7 +215,7 @@ fn markdown_plan_of_5000_domains_stays_under_the_limit_with_its_summary_whole() 
     for shown in [
         "**`gone-0000.example.com`**",
         "`customer-00000.example.org`",
-        "| add | `waiting-0000.example.net` | DNS is not ready (mismatch)",
+        "| add | `waiting-0000.example.net` | DNS is not ready (`mismatch`)",
         "<details><summary>Domain list",
     ] {
         assert!(text.contains(shown), "{shown} missing");

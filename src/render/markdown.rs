@@ -6,13 +6,14 @@
 //! names hold. Pure: must not print, nor decide anything.
 //!
 //! Text from outside — names, API messages, DNS and TLS errors — is shown only as code
-//! (`escape::md_code`, `md_name` for names), so it cannot leave its cell, make markup, a link,
-//! a mention or an HTML comment; the diff is in a fence longer than any run of backticks in it.
+//! (`escape::md_code`, through `md_name` and `md_outside`, cut when long), so it cannot leave
+//! its cell, make markup, a link, a mention or an HTML comment; the diff is in a fence longer
+//! than any run of backticks in it.
 
-use super::{Style, md_name};
+use super::{Style, md_name, md_outside};
 use crate::apply::{Report, Status};
 use crate::checks::Coverage;
-use crate::escape::{self, md_code};
+use crate::escape;
 use crate::model::DomainName;
 use crate::plan::{Action, ActionKind, DeferReason, Plan, RemoveReason};
 use std::fmt::Write;
@@ -130,24 +131,23 @@ fn assemble(summary: String, mut blocks: Vec<Block>, what: &str) -> String {
 }
 
 /// Our own wording in a table cell or a list item: a `|` escaped so that it cannot split the
-/// cell, control characters shown. Not for text from outside: that is shown with `md_code`.
+/// cell, control characters shown. Not for text from outside: that is shown with `md_outside`.
 fn cell(s: &str) -> String {
     escape::text(s).replace('|', "\\|")
 }
 
-/// Why an item was deferred: names as names are shown; the wording of the reasons that hold
-/// nothing from outside as it is; any other reason (one that quotes RunCloud, or one added
-/// later) whole as code.
+/// Why an item was deferred: names as names are shown and other quoted text as code; the
+/// wording of the reasons that quote nothing as it is; any other reason (one that quotes
+/// RunCloud in its own way, or one added later) whole as code.
 fn defer_reason(reason: &DeferReason) -> String {
-    if let Some(worded) = super::defer_reason_with_names(reason, &md_name, &cell) {
+    if let Some(worded) = super::defer_reason_parts(reason, &md_name, &md_outside, &cell) {
         return worded;
     }
     match reason {
-        DeferReason::DnsNotReady { .. }
-        | DeferReason::UpdateNeedsV3 { .. }
+        DeferReason::UpdateNeedsV3 { .. }
         | DeferReason::WithinGrace { .. }
         | DeferReason::OverCertificateLimit { .. } => cell(&reason.to_string()),
-        _ => md_code(&reason.to_string()),
+        _ => md_outside(&reason.to_string()),
     }
 }
 
@@ -319,7 +319,7 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
         b.lines.push(format!(
             "| {} | {} |\n",
             md_name(name),
-            super::text::finding_text(f, &md_code)
+            super::text::finding_text(f, &md_outside)
         ));
     }
     if !b.lines.is_empty() {
@@ -332,8 +332,8 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
     for (name, c) in &plan.tls {
         let text = match c {
             Coverage::Covered { days_left } => format!("covered, expires in {days_left} days"),
-            Coverage::NotCovered { why } => format!("**not covered**: {}", md_code(why)),
-            Coverage::Unknown { why } => format!("unknown: {}", md_code(why)),
+            Coverage::NotCovered { why } => format!("**not covered**: {}", md_outside(why)),
+            Coverage::Unknown { why } => format!("unknown: {}", md_outside(why)),
         };
         b.lines.push(format!("| {} | {text} |\n", md_name(name)));
     }
@@ -401,19 +401,19 @@ pub fn report(report: &Report) -> String {
                 "| **failed** | {} | {} | {} |\n",
                 o.kind.as_str(),
                 md_name(&o.name),
-                md_code(error)
+                md_outside(error)
             )),
             Status::Skipped { why } => problems.lines.push(format!(
                 "| skipped | {} | {} | {} |\n",
                 o.kind.as_str(),
                 md_name(&o.name),
-                md_code(why)
+                md_outside(why)
             )),
             Status::Ok { detail } => done.lines.push(format!(
                 "| {} | {} | {} |\n",
                 o.kind.as_str(),
                 md_name(&o.name),
-                md_code(detail)
+                md_outside(detail)
             )),
         }
     }

@@ -67,12 +67,13 @@ pub(crate) fn ssl_order_text(order: &crate::plan::SslOrder, name: &str) -> Strin
 const NAME_SHOWN: usize = 64;
 
 /// A name for display: the part shown (cut when longer than any host name) and the mark that
-/// follows it — empty for a valid host name, else " (invalid host name)", with the length
-/// when cut.
-fn name_parts(name: &str) -> (&str, String) {
-    if crate::escape::is_host_name(name) {
-        return (name, String::new());
+/// follows it — empty for a host name (`DomainName::is_canonical`, the rule the planner looks
+/// names up and sends them by), else " (invalid host name)", with the length when cut.
+fn name_parts(name: &crate::model::DomainName) -> (&str, String) {
+    if name.is_canonical() {
+        return (name.as_str(), String::new());
     }
+    let name = name.as_str();
     if name.len() <= 253 {
         return (name, " (invalid host name)".to_string());
     }
@@ -86,59 +87,100 @@ fn name_parts(name: &str) -> (&str, String) {
     )
 }
 
+/// Text from outside (an API message, a DNS or TLS error) is cut to this many characters for
+/// display; the JSON output keeps it whole.
+const OUTSIDE_SHOWN: usize = 1_000;
+
+/// Text from outside for display: the part shown and the mark that follows it when cut.
+fn outside_parts(s: &str) -> (&str, String) {
+    match s.char_indices().nth(OUTSIDE_SHOWN) {
+        None => (s, String::new()),
+        Some((end, _)) => (&s[..end], format!("… ({} bytes in all, cut)", s.len())),
+    }
+}
+
+/// Text from outside as the text formats show it: control characters escaped, cut when long.
+pub(crate) fn text_outside(s: &str) -> String {
+    let (shown, mark) = outside_parts(s);
+    format!("{}{mark}", crate::escape::text(shown))
+}
+
+/// Text from outside as Markdown shows it: as code (`escape::md_code`), cut when long.
+pub(crate) fn md_outside(s: &str) -> String {
+    let (shown, mark) = outside_parts(s);
+    format!("{}{mark}", crate::escape::md_code(shown))
+}
+
 /// A name as the text formats show it: control characters escaped, marked when invalid.
 pub(crate) fn text_name(name: &crate::model::DomainName) -> String {
-    let (shown, mark) = name_parts(name.as_str());
+    let (shown, mark) = name_parts(name);
     format!("{}{mark}", crate::escape::text(shown))
 }
 
 /// A name as Markdown shows it: as code (`escape::md_code`), marked when invalid.
 pub(crate) fn md_name(name: &crate::model::DomainName) -> String {
-    let (shown, mark) = name_parts(name.as_str());
+    let (shown, mark) = name_parts(name);
     format!("{}{mark}", crate::escape::md_code(shown))
 }
 
-/// Stands around the index of a name in a reason's wording (a private-use character: no
+/// Stands around the index of a stand-in in a reason's wording (a private-use character: no
 /// wording holds one).
-const NAME_MARK: char = '\u{e000}';
+const MARK: char = '\u{e000}';
 
-/// Why an item was deferred, for the reasons that hold names: `DeferReason`'s own wording,
-/// with each name shown by `name` and the wording around them by `wording`. `None` for the
-/// other reasons, which each format shows whole in its own way.
-pub(crate) fn defer_reason_with_names(
+/// What a stand-in in a reason's wording stands for.
+enum Quoted<'a> {
+    Name(&'a crate::model::DomainName),
+    Outside(&'a str),
+}
+
+/// Why an item was deferred, for the reasons that quote names or other text: `DeferReason`'s
+/// own wording, with each name shown by `name`, each other quoted text by `outside`, and the
+/// wording around them by `wording`. `None` for the other reasons, which each format shows
+/// whole in its own way.
+pub(crate) fn defer_reason_parts(
     reason: &crate::plan::DeferReason,
     name: &dyn Fn(&crate::model::DomainName) -> String,
+    outside: &dyn Fn(&str) -> String,
     wording: &dyn Fn(&str) -> String,
 ) -> Option<String> {
     use crate::model::DomainName;
     use crate::plan::DeferReason;
-    // The reason is worded with stand-ins for its names, so that the wording stays the one
-    // `Display` has, and the names are then put back, each shown as names are.
-    let mut stand_in = reason.clone();
-    let names = match &mut stand_in {
-        DeferReason::SslNamesNotReady { names, .. }
-        | DeferReason::AutoSsl {
-            not_covered: names, ..
-        } => names,
+    let stand_in = |i: usize| format!("{MARK}{i}{MARK}");
+    // The reason is worded with stand-ins for what it quotes, so that the wording stays the
+    // one `Display` has; the quoted text is then put back, each shown as its kind is shown.
+    let mut worded = reason.clone();
+    let quoted: Vec<Quoted<'_>> = match (reason, &mut worded) {
+        (
+            DeferReason::SslNamesNotReady { names, .. }
+            | DeferReason::AutoSsl {
+                not_covered: names, ..
+            },
+            DeferReason::SslNamesNotReady { names: slots, .. }
+            | DeferReason::AutoSsl {
+                not_covered: slots, ..
+            },
+        ) => {
+            *slots = (0..names.len())
+                .map(|i| DomainName::new_unchecked(stand_in(i)))
+                .collect();
+            names.iter().map(Quoted::Name).collect()
+        }
+        (DeferReason::DnsNotReady { finding }, DeferReason::DnsNotReady { finding: slot }) => {
+            *slot = stand_in(0);
+            vec![Quoted::Outside(finding)]
+        }
         _ => return None,
     };
-    let real = std::mem::take(names);
-    *names = (0..real.len())
-        .map(|i| DomainName::new_unchecked(format!("{NAME_MARK}{i}{NAME_MARK}")))
-        .collect();
-    let worded = stand_in.to_string();
-    Some(
-        worded
-            .split(NAME_MARK)
-            .enumerate()
-            .map(
-                |(k, piece)| match piece.parse::<usize>().ok().and_then(|i| real.get(i)) {
-                    Some(n) if k % 2 == 1 => name(n),
-                    _ => wording(piece),
-                },
-            )
-            .collect(),
-    )
+    let worded = worded.to_string();
+    let pieces = worded.split(MARK).enumerate().map(|(k, piece)| {
+        let quote = piece.parse::<usize>().ok().and_then(|i| quoted.get(i));
+        match quote {
+            Some(Quoted::Name(n)) if k % 2 == 1 => name(n),
+            Some(Quoted::Outside(s)) if k % 2 == 1 => outside(s),
+            _ => wording(piece),
+        }
+    });
+    Some(pieces.collect())
 }
 
 #[cfg(test)]
@@ -148,7 +190,7 @@ mod tests {
     use crate::plan::DeferReason;
 
     #[test]
-    fn defer_reasons_with_names_keep_the_wording_of_their_display() {
+    fn defer_reasons_that_quote_keep_the_wording_of_their_display() {
         let names: Vec<DomainName> = (0..7)
             .map(|i| DomainName::from_live(&format!("n{i}.example")))
             .collect();
@@ -161,13 +203,22 @@ mod tests {
                 names: names[..2].to_vec(),
                 total: 2,
             },
+            DeferReason::AutoSsl {
+                not_covered: names.clone(),
+                assumed: false,
+            },
+            DeferReason::DnsNotReady {
+                finding: "nxdomain".into(),
+            },
         ] {
-            let ours = defer_reason_with_names(&reason, &|n| n.to_string(), &|s| s.to_string());
+            let same = |s: &str| s.to_string();
+            let ours = defer_reason_parts(&reason, &|n| n.to_string(), &same, &same);
             assert_eq!(ours, Some(reason.to_string()));
         }
         let reason = DeferReason::OverCertificateLimit { names: 101 };
+        let same = |s: &str| s.to_string();
         assert_eq!(
-            defer_reason_with_names(&reason, &|n| n.to_string(), &|s| s.to_string()),
+            defer_reason_parts(&reason, &|n| n.to_string(), &same, &same),
             None
         );
     }
@@ -189,5 +240,14 @@ mod tests {
         );
         assert_eq!(md_name(&n("x.example")), "`x.example`");
         assert_eq!(md_name(&n("a|b")), "`a`\\|`b` (invalid host name)");
+    }
+
+    #[test]
+    fn long_text_from_outside_is_cut_with_its_length() {
+        let message = "x\n".repeat(50_000);
+        let shown = text_outside(&message);
+        assert!(shown.ends_with("… (100000 bytes in all, cut)"), "{shown}");
+        assert!(shown.len() < 1_600, "{}", shown.len());
+        assert_eq!(md_outside("a`b"), "``a`b``");
     }
 }

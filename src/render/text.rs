@@ -7,7 +7,6 @@ use super::{Style, text_name};
 use crate::apply::{Report, Status};
 use crate::checks::Coverage;
 use crate::checks::dns::DnsFinding;
-use crate::escape;
 use crate::plan::{Action, ActionKind, KeptReason, ListedDomain, Plan, RemoveReason};
 use similar::TextDiff;
 use std::fmt::Write;
@@ -138,7 +137,7 @@ pub fn plan(plan: &Plan, style: Style) -> String {
         }
     }
     if let Some(note) = &plan.ssl_note {
-        let _ = writeln!(out, "\nSSL: {}", style.dim(&escape::text(note)));
+        let _ = writeln!(out, "\nSSL: {}", style.dim(&plain(note)));
     }
     let not_ready: Vec<_> = plan.dns.iter().filter(|(_, f)| !f.is_ready()).collect();
     if !not_ready.is_empty() {
@@ -177,8 +176,8 @@ pub fn plan(plan: &Plan, style: Style) -> String {
         );
         for (name, c) in uncovered {
             let text = match c {
-                Coverage::NotCovered { why } => format!("not covered: {}", escape::text(why)),
-                Coverage::Unknown { why } => format!("unknown: {}", escape::text(why)),
+                Coverage::NotCovered { why } => format!("not covered: {}", plain(why)),
+                Coverage::Unknown { why } => format!("unknown: {}", plain(why)),
                 Coverage::Covered { .. } => continue,
             };
             let _ = writeln!(
@@ -195,7 +194,7 @@ pub fn plan(plan: &Plan, style: Style) -> String {
                 out,
                 "  {} {}",
                 style.cyan(&format!("… {} {}:", d.kind.as_str(), text_name(&d.name))),
-                super::defer_reason_with_names(&d.reason, &text_name, &plain)
+                super::defer_reason_parts(&d.reason, &text_name, &plain, &plain)
                     .unwrap_or_else(|| plain(&d.reason.to_string()))
             );
         }
@@ -294,7 +293,7 @@ pub fn report(report: &Report, style: Style) -> String {
     for o in &report.outcomes {
         let _ = match &o.status {
             Status::Ok { detail } => {
-                writeln!(out, "  {} {}", style.green("ok     "), escape::text(detail))
+                writeln!(out, "  {} {}", style.green("ok     "), plain(detail))
             }
             Status::Failed { error } => writeln!(
                 out,
@@ -302,7 +301,7 @@ pub fn report(report: &Report, style: Style) -> String {
                 style.red("FAILED "),
                 o.kind.as_str(),
                 text_name(&o.name),
-                escape::text(error)
+                plain(error)
             ),
             Status::Skipped { why } => writeln!(
                 out,
@@ -310,7 +309,7 @@ pub fn report(report: &Report, style: Style) -> String {
                 style.yellow("skipped"),
                 o.kind.as_str(),
                 text_name(&o.name),
-                escape::text(why)
+                plain(why)
             ),
         };
     }
@@ -325,7 +324,7 @@ pub fn report(report: &Report, style: Style) -> String {
 
 /// Text from outside, as the text formats show it.
 fn plain(s: &str) -> String {
-    escape::text(s).into_owned()
+    super::text_outside(s)
 }
 
 /// A DNS finding in words, with the addresses found; `outside` shows the resolver's own error
