@@ -886,11 +886,11 @@ mod tests {
         move |k| m.get(k).cloned()
     }
 
-    /// WordPress's own wp-config-sample.php, with `custom` where it says to add custom values.
+    /// A realistic network wp-config.php (written for these tests), with `custom` where
+    /// custom values go.
     fn sample_with(custom: &str) -> String {
         let sample = include_str!("../../tests/fixtures/wordpress/wp-config-sample.php");
-        let marker =
-            "/* Add any custom values between this line and the \"stop editing\" line. */\n";
+        let marker = "/* Custom values below this line. */\n";
         assert!(sample.contains(marker));
         sample.replace(marker, &format!("{marker}{custom}"))
     }
