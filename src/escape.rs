@@ -78,6 +78,28 @@ pub fn md_code(s: &str) -> String {
     out
 }
 
+/// JSON text (as serde_json writes it) with the control characters that JSON lets through as
+/// they are — DEL, C1 and bidirectional controls, U+2028/U+2029 — written as `\uXXXX`
+/// escapes: the same JSON values, with nothing a terminal acts on. serde_json escapes C0
+/// inside strings itself, so a raw line break is one of pretty-printing, and is kept.
+pub fn json(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_control(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if c != '\n' && is_control(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{u:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// One code span holding `s` (no line break, no `|`) exactly.
 fn code_span(out: &mut String, s: &str) {
     let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
@@ -134,5 +156,16 @@ mod tests {
         assert_eq!(md_code(" a "), "`  a  `");
         assert_eq!(md_code("  "), "`  `");
         assert_eq!(md_code("x\n# y"), "`x\\n# y`");
+    }
+
+    #[test]
+    fn json_escapes_what_serde_lets_through_and_keeps_the_values() {
+        let value = serde_json::json!({"name": "a\u{202e}b\u{7f}\u{85}\u{2028}\n\u{1b}"});
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let safe = json(&text);
+        assert!(!safe.chars().any(|c| c != '\n' && is_control(c)), "{safe}");
+        assert!(safe.contains("\\u202e"), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, value);
     }
 }

@@ -280,32 +280,20 @@ impl tracing_subscriber::field::VisitFmt for EscapedVisitor<'_> {
     }
 }
 
-/// Stderr for JSON log lines. The JSON encoder escapes C0 controls but passes DEL, C1 controls,
-/// bidirectional controls and U+2028/U+2029 through as they are; this writes those as `\uXXXX`
-/// escapes instead: the same JSON, with nothing a terminal acts on.
+/// Stderr for JSON log lines, each written through `escape::json`: the JSON encoder escapes C0
+/// controls but passes DEL, C1 and bidirectional controls and U+2028/U+2029 through as they
+/// are.
 struct JsonSafe(std::io::Stderr);
 
 impl Write for JsonSafe {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let Ok(text) = std::str::from_utf8(buf) else {
-            return self.0.write(buf);
-        };
-        if !text.chars().any(|c| c != '\n' && escape::is_control(c)) {
-            return self.0.write(buf);
-        }
-        let mut out = String::with_capacity(text.len() + 16);
-        for c in text.chars() {
-            if c != '\n' && escape::is_control(c) {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{u:04x}"));
-                }
-            } else {
-                out.push(c);
+        match std::str::from_utf8(buf) {
+            Ok(text) => {
+                self.0.write_all(escape::json(text).as_bytes())?;
+                Ok(buf.len())
             }
+            Err(_) => self.0.write(buf),
         }
-        self.0.write_all(out.as_bytes())?;
-        Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

@@ -268,6 +268,22 @@ fn hostile_live_names_cannot_forge_lines_or_markup_in_the_plan() {
         "the summary is whole:\n{}",
         md.stdout
     );
+
+    // JSON keeps every name exactly, with nothing a terminal acts on in its text.
+    let json = plan_run(&sb, "json");
+    assert_no_control("json plan", &json.stdout);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let mut removed: Vec<&str> = v["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "remove")
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    removed.sort();
+    let mut expected: Vec<&str> = names.iter().map(DomainName::as_str).collect();
+    expected.sort();
+    assert_eq!(removed, expected);
     assert!(sb.writes().is_empty(), "plan writes nothing");
 }
 

@@ -383,9 +383,11 @@ pub fn report(report: &Report) -> String {
     pretty(&r)
 }
 
+/// `v` as pretty JSON, with the control characters JSON lets through escaped
+/// (`escape::json`): names and messages from outside reach a terminal as data.
 pub fn pretty<T: Serialize>(v: &T) -> String {
-    let mut s =
-        serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let s = serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s = crate::escape::json(&s).into_owned();
     s.push('\n');
     s
 }
