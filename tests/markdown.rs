@@ -134,6 +134,40 @@ fn markdown_plan_small() {
     insta::assert_snapshot!("markdown_plan_small", text);
 }
 
+/// The small plan with live names that hold a line break, an HTML comment and a pipe, a
+/// bidirectional override, backticks and a mention, removed under prune: each is shown as
+/// code, marked, and nothing after `<!--` is hidden.
+pub fn hostile_plan() -> Plan {
+    let hostile = [
+        "evil.example\n  + forged.example",
+        "hide.example<!-- | x",
+        "rtl\u{202e}elpmaxe.example",
+        "tick``.example @team",
+    ];
+    let mut live = vec![listed("network.example", DomainKind::Primary)];
+    live.extend(hostile.iter().map(|h| listed(h, DomainKind::Alias)));
+    let actions = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, h)| Action::Remove {
+            id: i as u64 + 2,
+            name: n(h),
+            reason: RemoveReason::Unlisted,
+        })
+        .collect();
+    plan_with(live, actions, vec![])
+}
+
+#[test]
+fn markdown_plan_with_hostile_live_names() {
+    let text = markdown::plan(&hostile_plan(), None);
+    assert!(
+        text.contains("`hide.example<!-- `\\|` x` (invalid host name)"),
+        "{text}"
+    );
+    insta::assert_snapshot!("markdown_plan_hostile_names", text);
+}
+
 #[test]
 fn markdown_plan_without_changes() {
     let plan = plan_with(

@@ -1,7 +1,7 @@
 //! The text and JSON plans are part of the contract: snapshots of them (insta), so a change
 //! to what operators read shows up in review.
 
-use crate::markdown::{listed, plan_with, small_plan};
+use crate::markdown::{hostile_plan, listed, plan_with, small_plan};
 use rcdomains::model::DomainKind;
 use rcdomains::plan::{Gate, Refusal};
 use rcdomains::render::{Style, json, text};
@@ -50,6 +50,18 @@ fn text_plan_refused_lists_what_would_be_removed() {
     let out = text::plan(&plan, Style::plain());
     assert!(out.contains("REFUSED:"), "{out}");
     insta::assert_snapshot!("text_plan_refused", out);
+}
+
+/// A live alias holding a line break forged a `+ …` line under "Removals".
+#[test]
+fn text_plan_shows_hostile_live_names_escaped_on_their_own_lines() {
+    let out = text::plan(&hostile_plan(), Style::plain());
+    assert!(
+        out.contains("  - evil.example\\n  + forged.example (invalid host name)"),
+        "{out}"
+    );
+    assert!(!out.lines().any(|l| l.starts_with("  + ")), "{out}");
+    insta::assert_snapshot!("text_plan_hostile_names", out);
 }
 
 #[test]
