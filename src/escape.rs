@@ -1,10 +1,11 @@
 //! Escaping of text that came from outside — names from RunCloud or a desired file, API
 //! messages, DNS and TLS error text — before it is shown.
 //!
-//! Owns the two schemes every renderer uses: `text` for terminals and logs (control characters
-//! shown visibly, `\n`, `\u{202e}`), and `md_code` for Markdown (the text as code, safe in any
-//! inline position: a table cell, a list item, a quote). Pure: no I/O; it never decides what
-//! is shown, only how.
+//! Owns the schemes every renderer and `output` use: `text` for terminals and logs (control
+//! characters shown visibly, `\n`, `\u{202e}`), `md_code` for Markdown (the text as code, safe
+//! in any inline position: a table cell, a list item, a quote), and `json` for JSON text (the
+//! controls serde_json lets through, as `\uXXXX`). Pure: no I/O; it never decides what is
+//! shown, only how.
 
 use std::borrow::Cow;
 use std::fmt::Write;
