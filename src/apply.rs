@@ -6,8 +6,9 @@
 
 use crate::checks::cert_names;
 use crate::model::DomainName;
+use crate::model::{DomainSettings, LiveDomain};
 use crate::plan::{Action, ActionKind, Plan, SslOrder};
-use crate::runcloud::{AddOutcome, ApiError, Client, DeleteOutcome};
+use crate::runcloud::{ApiError, Client, DeleteOutcome};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -34,6 +35,8 @@ pub enum Status {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub outcomes: Vec<Outcome>,
+    /// API requests the whole run made (filled in by the command).
+    pub api_requests: Option<u64>,
 }
 
 impl Report {
@@ -85,7 +88,10 @@ pub async fn execute(plan: &Plan, client: &Client, parallelism: usize) -> Report
             .any(|o| matches!(o.status, Status::Failed { .. }));
         outcomes.extend(run_ssl(plan, client, &ssl, domain_phase_failed).await);
     }
-    Report { outcomes }
+    Report {
+        outcomes,
+        api_requests: Some(client.request_count()),
+    }
 }
 
 /// The SSL phase. Re-checks its preconditions first: every domain change succeeded, and the
@@ -204,7 +210,12 @@ async fn run_ssl(
                         why: format!("{name}'s www setting changed since the plan; run plan again"),
                     },
                     Some(_) => match client
-                        .redeploy_advanced_ssl(plan.server_id, plan.app_id, *domain_id, *certificate_id)
+                        .redeploy_advanced_ssl(
+                            plan.server_id,
+                            plan.app_id,
+                            *domain_id,
+                            *certificate_id,
+                        )
                         .await
                     {
                         Ok(()) => ok(format!(
@@ -228,7 +239,12 @@ async fn run_ssl(
 /// Advanced SSL install for one domain: RunCloud refuses a POST over an existing certificate,
 /// so the domain's certificate is read first and the install is sent only when there is none.
 /// One found since the plan is left for the next plan (a redeploy, or nothing if custom).
-async fn install_advanced(plan: &Plan, client: &Client, domain: u64, covers: &[DomainName]) -> Status {
+async fn install_advanced(
+    plan: &Plan,
+    client: &Client,
+    domain: u64,
+    covers: &[DomainName],
+) -> Status {
     match client
         .domain_certificate(plan.server_id, plan.app_id, domain)
         .await
@@ -266,6 +282,93 @@ fn joined(names: &[DomainName]) -> String {
         .join(" and ")
 }
 
+/// One re-read of the domain list, shared by the adds of a phase whose outcome must be
+/// checked: an add that failed before the last re-read started uses it instead of reading the
+/// whole list again (125 requests at 5,000 domains).
+#[derive(Default)]
+struct Reread {
+    last: tokio::sync::Mutex<Option<(tokio::time::Instant, Arc<Vec<LiveDomain>>)>>,
+}
+
+impl Reread {
+    /// The list as read after `since`.
+    async fn list(
+        &self,
+        client: &Client,
+        server: u64,
+        app: u64,
+        since: tokio::time::Instant,
+    ) -> Result<Arc<Vec<LiveDomain>>, ApiError> {
+        let mut last = self.last.lock().await;
+        if let Some((at, list)) = last.as_ref()
+            && *at >= since
+        {
+            return Ok(list.clone());
+        }
+        let started = tokio::time::Instant::now();
+        let list = Arc::new(client.list_domains(server, app).await?);
+        *last = Some((started, list.clone()));
+        Ok(list)
+    }
+}
+
+/// How many times an add is sent again after a re-read showed it absent.
+const ADD_RESENDS: u32 = 3;
+
+/// Adds a name. When the outcome is unknown (a lost answer, a 5xx) or RunCloud refuses it
+/// (422, as for a name attached already), the list is re-read (shared) before anything else:
+/// attached means done; absent after an unknown outcome means RunCloud did not take it, so it
+/// is sent again after a short pause (at most `ADD_RESENDS` times, each only after a re-read
+/// showed it absent) — a duplicate would be refused with 422, never attached twice. Absent
+/// after a 422 is a real refusal.
+async fn add(
+    client: &Client,
+    reread: &Reread,
+    server: u64,
+    app: u64,
+    name: &DomainName,
+    settings: DomainSettings,
+) -> Status {
+    let mut resends = 0;
+    loop {
+        let error = match client
+            .add_domain(server, app, name.as_str(), settings)
+            .await
+        {
+            Ok(d) if resends > 0 => {
+                return ok(format!(
+                    "attached {name} (id {}) when sent again after the list showed it absent",
+                    d.id
+                ));
+            }
+            Ok(d) => return ok(format!("attached {name} (id {})", d.id)),
+            Err(e @ (ApiError::OutcomeUnknown { .. } | ApiError::Status { status: 422, .. })) => e,
+            Err(e) => return failed(e),
+        };
+        let failed_at = tokio::time::Instant::now();
+        tracing::debug!(%name, "add: {error}; re-reading the domain list");
+        let list = match reread.list(client, server, app, failed_at).await {
+            Ok(l) => l,
+            Err(re) => {
+                return Status::Failed {
+                    error: format!("{error}; and the list could not be re-read: {re}"),
+                };
+            }
+        };
+        if let Some(d) = list.iter().find(|d| &d.name == name) {
+            return ok(format!("{name} was attached already (id {})", d.id));
+        }
+        if resends >= ADD_RESENDS || !matches!(error, ApiError::OutcomeUnknown { .. }) {
+            return failed(error);
+        }
+        resends += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(
+            500 + fastrand::u64(0..500),
+        ))
+        .await;
+    }
+}
+
 async fn run_phase(
     plan: &Plan,
     client: &Client,
@@ -273,10 +376,16 @@ async fn run_phase(
     parallelism: usize,
 ) -> Vec<Outcome> {
     let sem = Arc::new(Semaphore::new(parallelism.max(1)));
+    let reread = Arc::new(Reread::default());
     let mut set = JoinSet::new();
     let total = actions.len();
+    let shells: Vec<(ActionKind, DomainName)> = actions
+        .iter()
+        .map(|a| (a.kind(), a.name().clone()))
+        .collect();
     for (i, action) in actions.into_iter().enumerate() {
         let client = client.clone();
+        let reread = reread.clone();
         // Taken before the task starts, so actions start in plan order (one by one with
         // --parallelism 1) and at most `parallelism` run at once.
         let Ok(permit) = sem.clone().acquire_owned().await else {
@@ -285,39 +394,47 @@ async fn run_phase(
         let (server, app) = (plan.server_id, plan.app_id);
         set.spawn(async move {
             let _permit = permit;
-            let outcome = run_one(&client, server, app, &action).await;
+            let outcome = run_one(&client, &reread, server, app, &action).await;
             client.progress().advance();
             (i, outcome)
         });
     }
-    let mut done: Vec<(usize, Outcome)> = Vec::with_capacity(total);
+    let mut done: Vec<Option<Outcome>> = vec![None; total];
     while let Some(joined) = set.join_next().await {
         match joined {
-            Ok(r) => done.push(r),
+            Ok((i, o)) => done[i] = Some(o),
             Err(e) => tracing::error!("an apply task failed: {e}"),
         }
     }
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, o)| o).collect()
+    // A task that panicked or was cancelled is a failure, never a silent gap.
+    done.into_iter()
+        .zip(shells)
+        .map(|(o, (kind, name))| {
+            o.unwrap_or_else(|| Outcome {
+                kind,
+                name,
+                status: Status::Failed {
+                    error: "the task carrying it out stopped unexpectedly; its outcome is unknown — run plan again".into(),
+                },
+            })
+        })
+        .collect()
 }
 
-async fn run_one(client: &Client, server: u64, app: u64, action: &Action) -> Outcome {
+async fn run_one(
+    client: &Client,
+    reread: &Reread,
+    server: u64,
+    app: u64,
+    action: &Action,
+) -> Outcome {
     let status = match action {
         Action::Remove { id, name, .. } => match client.delete_domain(server, app, *id).await {
             Ok(DeleteOutcome::Deleted) => ok(format!("removed {name}")),
             Ok(DeleteOutcome::AlreadyGone) => ok(format!("{name} was gone already")),
             Err(e) => failed(e),
         },
-        Action::Add { name, settings } => match client
-            .add_domain(server, app, name.as_str(), *settings)
-            .await
-        {
-            Ok(AddOutcome::Added(d)) => ok(format!("attached {name} (id {})", d.id)),
-            Ok(AddOutcome::AlreadyAttached(d)) => {
-                ok(format!("{name} was attached already (id {})", d.id))
-            }
-            Err(e) => failed(e),
-        },
+        Action::Add { name, settings } => add(client, reread, server, app, name, *settings).await,
         Action::Update {
             id,
             name,

@@ -63,15 +63,23 @@ pub struct Global {
     /// Seconds to wait for each API request.
     #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
     pub timeout: u64,
-    /// API requests per minute (shared by the whole run).
+    /// A ceiling on API requests per minute. The pace is RunCloud's own limit, read from its
+    /// answers (X-RateLimit-Limit/-Remaining); without those headers, this (or 60) is the pace.
+    #[arg(long, global = true, env = "RCDOMAINS_RATE_LIMIT", value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// The run's patience: seconds it may spend waiting on RunCloud's rate limit and
+    /// retries, in all, before it stops with an error.
     #[arg(
         long,
         global = true,
-        env = "RCDOMAINS_RATE_LIMIT",
-        default_value_t = 60,
-        value_name = "N"
+        env = "RCDOMAINS_MAX_WAIT",
+        default_value_t = 600,
+        value_name = "SECS"
     )]
-    pub rate_limit: u32,
+    pub max_wait: u64,
+    /// Pages of the domain list read at once, once the first page gives the total.
+    #[arg(long, global = true, default_value_t = 8, value_name = "N")]
+    pub read_concurrency: usize,
     /// More log detail on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -331,11 +339,18 @@ pub fn main() -> std::process::ExitCode {
         }
     };
     let result = runtime.block_on(commands::run(&cli, &out));
-    match result {
-        Ok(exit) => exit.into(),
+    let exit = match result {
+        Ok(exit) => exit,
         Err(e) => {
             out.error(&e);
-            Exit::Error.into()
+            Exit::Error
         }
+    };
+    if let Some(e) = output::take_write_error() {
+        out.error(&anyhow::anyhow!(
+            "cannot write the results to stdout ({e}); they are incomplete — check the disk or the pipe it writes to"
+        ));
+        return Exit::Error.into();
     }
+    exit.into()
 }

@@ -16,6 +16,25 @@ use crate::progress::Counter;
 use crate::render::Style;
 use std::io::{BufRead, IsTerminal, Write};
 
+/// The first error writing a result to stdout (other than a pipe closed by its reader, as
+/// `| head` does on purpose): the run must not end as a success when its output was lost.
+static WRITE_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+fn record_write_error(e: std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return;
+    }
+    let mut slot = WRITE_ERROR.lock().unwrap_or_else(|p| p.into_inner());
+    if slot.is_none() {
+        *slot = Some(e.to_string());
+    }
+}
+
+/// The error that lost part of the results, if any (see `print`).
+pub fn take_write_error() -> Option<String> {
+    WRITE_ERROR.lock().unwrap_or_else(|p| p.into_inner()).take()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColorChoice {
     Auto,
@@ -47,11 +66,19 @@ impl Output {
     /// A result on stdout. A closed pipe (`| head`) is not an error worth a panic.
     pub fn print(&self, text: &str) {
         let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes());
-        if !text.ends_with('\n') {
-            let _ = out.write_all(b"\n");
+        let result = out
+            .write_all(text.as_bytes())
+            .and_then(|()| {
+                if text.ends_with('\n') {
+                    Ok(())
+                } else {
+                    out.write_all(b"\n")
+                }
+            })
+            .and_then(|()| out.flush());
+        if let Err(e) = result {
+            record_write_error(e);
         }
-        let _ = out.flush();
     }
 
     /// A progress note on stderr, unless `-q`.

@@ -150,7 +150,10 @@ mod tests {
             let out = sc.scrub(&format!("echo: {leak} end"));
             assert!(out.contains("[redacted]"), "{leak} -> {out}");
             assert!(!out.contains("s3cr"), "{leak} -> {out}");
-            assert!(!out.contains(basic.trim_end_matches('=')), "{leak} -> {out}");
+            assert!(
+                !out.contains(basic.trim_end_matches('=')),
+                "{leak} -> {out}"
+            );
         }
         assert_eq!(base64(b"ab"), "YWI=");
         assert_eq!(base64(b"abc"), "YWJj");

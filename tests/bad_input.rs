@@ -193,7 +193,7 @@ fn a_missing_file_is_named() {
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
-            .contains("cannot read the desired-state file /nonexistent/domains.yaml"),
+            .contains("there is no desired-state file /nonexistent/domains.yaml"),
         "{}",
         run.stderr
     );

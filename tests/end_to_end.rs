@@ -378,10 +378,11 @@ fn demo_runs_plan_apply_plan() {
 #[test]
 fn a_tight_rate_limit_is_waited_out_not_failed() {
     // 4 requests per 2-second window, no Retry-After: the client must follow
-    // X-RateLimit-Remaining and back off on 429 until the window turns.
+    // X-RateLimit-Remaining, and wait for the window's end (X-RateLimit-Reset on every answer)
+    // instead of failing.
     let s = seed(
         LIVE,
-        "rate_limit: {per_minute: 4, window_seconds: 2, retry_after: false}\n",
+        "rate_limit: {per_minute: 4, window_seconds: 2, retry_after: false, reset_header: true}\n",
     );
     let sb = Sandbox::start(&s);
     let f = file();

@@ -53,7 +53,17 @@ fn a_retry_after_of_a_billion_seconds_ends_the_run_at_once() {
         "{}",
         r.stderr
     );
-    assert_eq!(sb.handle.requests().len(), 1, "no retry after such an answer");
+    // The first reads go out at once; none of them is sent again.
+    let requests = sb.handle.requests();
+    let mut paths: Vec<String> = requests.iter().map(|r| r.path.clone()).collect();
+    let n = paths.len();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(
+        paths.len(),
+        n,
+        "no retry after such an answer: {requests:?}"
+    );
 }
 
 #[test]
@@ -134,7 +144,11 @@ fn input_files_that_are_not_regular_files_are_refused_at_once() {
             );
         }
     }
-    let missing = rcd(None, Auth::None, &["validate", "-f", "/nonexistent/domains.yaml"]);
+    let missing = rcd(
+        None,
+        Auth::None,
+        &["validate", "-f", "/nonexistent/domains.yaml"],
+    );
     assert_eq!(missing.code, 1);
     assert!(
         missing.stderr.contains("rcdomains generate"),
@@ -148,9 +162,17 @@ fn plan_out_never_overwrites_the_desired_file_or_a_file_that_is_not_a_saved_plan
     let sb = live("");
     let f = plain_desired(&["main.example", "a.example"]);
     let before = std::fs::read_to_string(&f.path).unwrap();
-    let r = rcd(Some(&sb), Auth::V3, &["plan", "-f", f.arg(), "--out", f.arg()]);
+    let r = rcd(
+        Some(&sb),
+        Auth::V3,
+        &["plan", "-f", f.arg(), "--out", f.arg()],
+    );
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.contains("is the desired-state file"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is the desired-state file"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(std::fs::read_to_string(&f.path).unwrap(), before);
 
     let other = f.dir.path().join("notes.txt");
@@ -184,7 +206,11 @@ fn live_names_are_compared_as_runcloud_spells_them_and_never_posted() {
     let sb = live("");
     let w = sb.handle.world();
     let mut raw_ids = Vec::new();
-    for raw in ["Shop.Example", "shop\u{ad}.example", "evil\n+ forged.example"] {
+    for raw in [
+        "Shop.Example",
+        "shop\u{ad}.example",
+        "evil\n+ forged.example",
+    ] {
         let d = w
             .add_raw_domain_behind_back(
                 1,
@@ -213,7 +239,11 @@ fn live_names_are_compared_as_runcloud_spells_them_and_never_posted() {
         .filter(|a| a["kind"] == "add")
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    assert_eq!(adds, vec!["shop.example"], "not folded onto a live name: {j:#}");
+    assert_eq!(
+        adds,
+        vec!["shop.example"],
+        "not folded onto a live name: {j:#}"
+    );
     let mut removed: Vec<u64> = actions
         .iter()
         .filter(|a| a["kind"] == "remove")
@@ -235,4 +265,19 @@ fn live_names_are_compared_as_runcloud_spells_them_and_never_posted() {
         sb.domain_names(1, 2),
         vec!["a.example", "main.example", "shop.example"]
     );
+}
+
+#[test]
+fn output_that_cannot_be_written_is_an_error_not_a_success() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // not on this system
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rcdomains"))
+        .arg("schema")
+        .stdout(std::process::Stdio::from(full))
+        .output()
+        .expect("run rcdomains");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot write the results"), "{stderr}");
 }

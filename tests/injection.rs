@@ -409,6 +409,7 @@ fn plan_and_report(names: &[DomainName]) -> (Plan, Report) {
         );
     }
     let report = Report {
+        api_requests: None,
         outcomes: names
             .iter()
             .flat_map(|n| {

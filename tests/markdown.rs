@@ -55,6 +55,7 @@ pub fn plan_with(live: Vec<ListedDomain>, actions: Vec<Action>, deferred: Vec<De
     let mut live_list = live;
     live_list.sort();
     Plan {
+        api_requests: None,
         server_id: 11667,
         app_id: 940288,
         server_ip: Some("203.0.113.10".parse().unwrap()),
@@ -276,6 +277,7 @@ fn markdown_plan_of_5000_domains_stays_under_the_limit_with_its_summary_whole() 
 #[test]
 fn markdown_report_lists_failures_first() {
     let report = Report {
+        api_requests: None,
         outcomes: vec![
             Outcome {
                 kind: ActionKind::Remove,

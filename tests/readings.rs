@@ -302,10 +302,7 @@ fn a_list_without_totals_is_read_until_an_empty_page_even_when_per_page_is_ignor
                 .filter(|r| r.method == "GET" && r.path.ends_with("/domains"))
                 .filter_map(|r| r.query)
                 .collect();
-            assert!(
-                pages.iter().any(|q| q.contains("page=6")),
-                "{pages:?}"
-            );
+            assert!(pages.iter().any(|q| q.contains("page=6")), "{pages:?}");
         }
     }
 }
@@ -326,7 +323,9 @@ fn a_server_that_ignores_the_page_parameter_is_an_error_not_a_short_list() {
         assert_eq!(apply.code, 1, "{readings}: {}", apply.all());
         assert!(
             apply.stderr.contains("ignored the page parameter")
-                || apply.stderr.contains("appeared on page 1 and again on page 2"),
+                || apply
+                    .stderr
+                    .contains("appeared on page 1 and again on page 2"),
             "{readings}: {}",
             apply.stderr
         );
@@ -399,12 +398,25 @@ fn a_token_on_a_v2_url_speaks_v2_with_bearer_and_never_patches_meta() {
 
 #[test]
 fn a_key_pair_on_a_v3_url_is_refused_before_any_request() {
-    let sb = world("", "{mode: basic}", &["{name: main.example, type: primary}"], &[]);
+    let sb = world(
+        "",
+        "{mode: basic}",
+        &["{name: main.example, type: primary}"],
+        &[],
+    );
     let f = desired("", &["main.example"]);
     let v3 = sb.handle.api_url_v3();
-    let r = rcd(Some(&sb), Auth::V2, &["plan", "-f", f.arg(), "--api-url", &v3]);
+    let r = rcd(
+        Some(&sb),
+        Auth::V2,
+        &["plan", "-f", f.arg(), "--api-url", &v3],
+    );
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.contains("API v3, which takes a token"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("API v3, which takes a token"),
+        "{}",
+        r.stderr
+    );
     assert!(sb.handle.requests().is_empty());
 }
 
@@ -569,8 +581,16 @@ fn advanced_mode_redeploys_an_existing_certificate_and_installs_only_where_none_
             .and_then(|a| a["order"].as_str())
             .map(str::to_string)
     };
-    assert_eq!(order("a.example").as_deref(), Some("advanced-redeploy"), "{j:#}");
-    assert_eq!(order("b.example").as_deref(), Some("advanced-install"), "{j:#}");
+    assert_eq!(
+        order("a.example").as_deref(),
+        Some("advanced-redeploy"),
+        "{j:#}"
+    );
+    assert_eq!(
+        order("b.example").as_deref(),
+        Some("advanced-install"),
+        "{j:#}"
+    );
     assert_eq!(order("c.example"), None, "{j:#}");
     assert!(
         j["deferred"]
@@ -614,7 +634,9 @@ fn advanced_mode_redeploys_an_existing_certificate_and_installs_only_where_none_
     );
     assert!(a_cert.names.contains(&"a.example".to_string()));
     assert!(
-        ssl_writes.contains(&format!("POST /api/v3/servers/1/webapps/2/domains/{b_id}/ssl")),
+        ssl_writes.contains(&format!(
+            "POST /api/v3/servers/1/webapps/2/domains/{b_id}/ssl"
+        )),
         "{ssl_writes:?}"
     );
     assert_eq!(ssl_writes.len(), 2, "nothing for c.example: {ssl_writes:?}");
@@ -680,7 +702,11 @@ fn an_unreported_auto_ssl_is_taken_as_on_and_nothing_is_ordered() {
         );
         let apply = checked(&sb, Auth::V3, &["apply", "-f", f.arg(), "--yes"]);
         assert_eq!(apply.code, 0, "{mode}: {}", apply.all());
-        assert!(writes_to(&sb, "/ssl").is_empty(), "{mode}: {:?}", sb.writes());
+        assert!(
+            writes_to(&sb, "/ssl").is_empty(),
+            "{mode}: {:?}",
+            sb.writes()
+        );
         assert_eq!(sb.domain_names(1, 2), vec!["main.example", "new.example"]);
     }
 }

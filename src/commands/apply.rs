@@ -87,22 +87,32 @@ async fn apply_saved(
         let mut lines = saved::drift(inputs, &planned.inputs, &dns_now);
         let actions = serde_json::to_value(&fresh.actions).unwrap_or_default();
         lines.extend(saved::action_drift(&saved.actions, &actions));
-        let mut text = format!(
-            "Refused: what {file} was planned from has drifted, so it is not the plan that was reviewed. Nothing was changed.\nWhat drifted:\n"
+        // Drift lines quote names and values from RunCloud: each is escaped for where it goes.
+        let head = format!(
+            "Refused: what {} was planned from has drifted, so it is not the plan that was reviewed. Nothing was changed.\nWhat drifted:\n",
+            crate::escape::text(&file)
         );
+        let tail = "Plan again (`rcdomains plan --out …`), review the new plan, and apply that.";
+        let more = lines.len().saturating_sub(50);
+        let mut text = head.clone();
+        let mut markdown = head;
         for l in lines.iter().take(50) {
-            text.push_str(&format!("  - {l}\n"));
+            let shown: String = l.chars().take(1000).collect();
+            text.push_str(&format!("  - {}\n", crate::escape::text(&shown)));
+            markdown.push_str(&format!("  - {}\n", crate::escape::md_code(&shown)));
         }
-        if lines.len() > 50 {
-            text.push_str(&format!("  - … and {} more\n", lines.len() - 50));
+        if more > 0 {
+            text.push_str(&format!("  - … and {more} more\n"));
+            markdown.push_str(&format!("  - … and {more} more\n"));
         }
-        text.push_str(
-            "Plan again (`rcdomains plan --out …`), review the new plan, and apply that.",
-        );
+        text.push_str(tail);
+        markdown.push_str(tail);
         if g.format == Format::Markdown {
-            summarise(&text);
+            summarise(&markdown);
+            out.print(&markdown);
+        } else {
+            out.print(&text);
         }
-        out.print(&text);
         return Ok(Exit::Refused);
     }
     carry_out(&g, args, out, &planned, &session, false).await
@@ -126,7 +136,11 @@ async fn carry_out(
         return Ok(Exit::Refused);
     }
     if !plan.has_changes() {
-        finish(g, args, out, &Report { outcomes: vec![] }, false)?;
+        let nothing = Report {
+            outcomes: vec![],
+            api_requests: plan.api_requests,
+        };
+        finish(g, args, out, &nothing, false)?;
         return Ok(Exit::Success);
     }
     if confirm && !args.yes {

@@ -50,7 +50,6 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
     g.api_url = Some(handle.api_url_v3());
     g.resolvers = vec![handle.dns_addr()];
     g.tls_port = handle.tls_addr().port();
-    g.rate_limit = g.rate_limit.max(6000);
     let resolved = Resolved {
         credentials: Credentials::Token(Secret::new(token)),
         source: "the sandbox seed".into(),

@@ -81,7 +81,9 @@ impl Session {
         let mut config = ClientConfig::new(resolved.credentials);
         config.api_url = g.api_url.clone();
         config.timeout = Duration::from_secs(g.timeout.max(1));
-        config.rate_per_minute = g.rate_limit;
+        config.rate_ceiling = g.rate_limit;
+        config.max_wait = Duration::from_secs(g.max_wait);
+        config.read_concurrency = g.read_concurrency.max(1);
         let client = Client::new(config)?;
         tracing::info!(credentials = %resolved.source, api = %client.api(), server, app, "using RunCloud");
         Ok(Session {
@@ -201,6 +203,7 @@ pub async fn compute(
         }
         plan = crate::plan::plan(desired, &live, &checks, now, options);
     }
+    plan.api_requests = Some(session.client.request_count());
     let inputs = saved::inputs(desired, &live, &checks, &plan).with_options(options);
     Ok(Planned {
         live,

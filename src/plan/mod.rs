@@ -61,6 +61,9 @@ pub struct Plan {
     pub dns: BTreeMap<DomainName, DnsFinding>,
     /// What the server's certificate says about each attached, DNS-ready name.
     pub tls: BTreeMap<DomainName, Coverage>,
+    /// API requests the run made to compute this plan (not a decision: the command fills it
+    /// in, so an operator can budget a nightly job against RunCloud's monthly quota).
+    pub api_requests: Option<u64>,
 }
 
 /// One line of the domain list.
@@ -300,6 +303,7 @@ pub fn plan(
         ssl_note,
         dns,
         tls,
+        api_requests: None,
     }
 }
 

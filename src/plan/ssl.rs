@@ -157,7 +157,12 @@ pub(super) fn plan_ssl(
                 .or(projected.first())
                 .map(|d| d.name.clone())
                 .unwrap_or_else(|| DomainName::new_unchecked("app".into()));
-            if let Some(c) = live.ssl.certificate.as_ref().filter(|c| !c.is_lets_encrypt()) {
+            if let Some(c) = live
+                .ssl
+                .certificate
+                .as_ref()
+                .filter(|c| !c.is_lets_encrypt())
+            {
                 deferred.push(Deferred {
                     kind: ActionKind::Ssl,
                     name: anchor,

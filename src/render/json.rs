@@ -48,6 +48,9 @@ pub struct Summary {
     pub deferred: usize,
     /// True when apply would change anything.
     pub changes: bool,
+    /// API requests the run made to compute the plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_requests: Option<u64>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -287,6 +290,7 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
             ssl: plan.count(ActionKind::Ssl),
             deferred: plan.deferred.len(),
             changes: plan.has_changes(),
+            api_requests: plan.api_requests,
         },
         refusal: plan.refusal.as_ref().map(|r| JsonRefusal {
             gate: match r.gate {
@@ -342,6 +346,9 @@ pub struct ReportSummary {
     pub ok: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// API requests the whole run made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_requests: Option<u64>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -361,6 +368,7 @@ pub fn report(report: &Report) -> String {
             ok: report.ok(),
             failed: report.failed(),
             skipped: report.skipped(),
+            api_requests: report.api_requests,
         },
         outcomes: report
             .outcomes

@@ -17,13 +17,23 @@ const KEPT_SHOWN: usize = 20;
 /// The one-line summary: "2 to add, 1 to update, 1 to remove, 0 SSL, 3 deferred".
 pub fn summary_line(plan: &Plan) -> String {
     format!(
-        "{} to add, {} to update, {} to remove, {} SSL, {} deferred",
+        "{} to add, {} to update, {} to remove, {} SSL, {} deferred{}",
         plan.count(ActionKind::Add),
         plan.count(ActionKind::Update),
         plan.count(ActionKind::Remove),
         plan.count(ActionKind::Ssl),
-        plan.deferred.len()
+        plan.deferred.len(),
+        requests_text(plan.api_requests)
     )
+}
+
+/// ", 130 API requests" when the count is known.
+pub(crate) fn requests_text(n: Option<u64>) -> String {
+    match n {
+        Some(1) => ", 1 API request".into(),
+        Some(n) => format!(", {n} API requests"),
+        None => String::new(),
+    }
 }
 
 pub fn plan(plan: &Plan, style: Style) -> String {
@@ -284,10 +294,11 @@ pub fn diff(live: &[ListedDomain], planned: &[ListedDomain], style: Style) -> St
 pub fn report(report: &Report, style: Style) -> String {
     let mut out = String::new();
     let head = format!(
-        "Applied: {} ok, {} failed, {} skipped",
+        "Applied: {} ok, {} failed, {} skipped{}",
         report.ok(),
         report.failed(),
-        report.skipped()
+        report.skipped(),
+        requests_text(report.api_requests)
     );
     let _ = writeln!(out, "{}", style.bold(&head));
     for o in &report.outcomes {

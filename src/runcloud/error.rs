@@ -87,6 +87,25 @@ pub enum ApiError {
         path: String,
         secs: u64,
     },
+    #[error(
+        "{method} {path}: RunCloud's monthly API quota looks spent ({status}: {excerpt}); every call is blocked until the cycle resets — check the API usage in RunCloud's settings, or add quota"
+    )]
+    Quota {
+        method: String,
+        path: String,
+        status: u16,
+        excerpt: String,
+    },
+    #[error(
+        "{method} {path}: RunCloud's rate limit would need another {wanted} s after {waited} s of waiting, beyond --max-wait {max_wait} s; run later, or raise --max-wait"
+    )]
+    Patience {
+        method: String,
+        path: String,
+        waited: u64,
+        wanted: u64,
+        max_wait: u64,
+    },
     #[error("invalid RunCloud API URL: {0}")]
     BadUrl(String),
     #[error("cannot set up the HTTP client: {0}")]

@@ -7,6 +7,7 @@
 
 pub mod credentials;
 pub mod error;
+pub mod pace;
 pub mod wire;
 
 pub use credentials::Credentials;
@@ -16,20 +17,16 @@ use crate::model::{
     ApiVersion, DomainKind, DomainSettings, LiveCertificate, LiveDomain, LiveSsl, LiveState,
 };
 use crate::progress::Counter;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use futures_util::StreamExt;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::Mutex;
-use tokio::time::Instant;
 use tracing::{debug, info, warn};
 use wire::{
-    CertificateAnswer, WireCertificate, WireDomain, WireList, WireMessage, WireServer,
-    WireSslMode,
+    CertificateAnswer, WireCertificate, WireDomain, WireList, WireMessage, WireServer, WireSslMode,
 };
 
 pub const DEFAULT_V3_URL: &str = "https://manage.runcloud.io/api/v3";
@@ -47,9 +44,15 @@ pub struct ClientConfig {
     pub credentials: Credentials,
     /// Per-request timeout (connect, send, and read the whole answer).
     pub timeout: Duration,
-    /// Requests per minute, shared by every request of the run.
-    pub rate_per_minute: u32,
-    /// Retries after the first attempt, for 429, 5xx and transport errors.
+    /// The user's ceiling in requests per minute (`--rate-limit`); the pace is RunCloud's own
+    /// limit, read from its answers.
+    pub rate_ceiling: Option<u32>,
+    /// The run's patience: all rate-limit waits and back-offs together (`--max-wait`).
+    pub max_wait: Duration,
+    /// Pages of a list read at once once the first page gives the total (`--read-concurrency`).
+    pub read_concurrency: usize,
+    /// Retries after the first attempt, for 5xx and transport errors (a 429 is retried as long
+    /// as the patience lasts).
     pub max_retries: u32,
     /// First backoff step; doubled on each retry, with full jitter.
     pub backoff_base: Duration,
@@ -61,7 +64,9 @@ impl ClientConfig {
             api_url: None,
             credentials,
             timeout: Duration::from_secs(30),
-            rate_per_minute: 60,
+            rate_ceiling: None,
+            max_wait: Duration::from_secs(600),
+            read_concurrency: 8,
             max_retries: 4,
             backoff_base: Duration::from_millis(500),
         }
@@ -77,9 +82,8 @@ pub struct Client {
     api: ApiVersion,
     credentials: Credentials,
     scrubber: crate::secret::Scrubber,
-    limiter: Arc<DefaultDirectRateLimiter>,
-    /// Set when RunCloud says the window is used up: no request starts before it.
-    pause_until: Arc<Mutex<Option<Instant>>>,
+    /// Shared by every clone: RunCloud's limit is per credential.
+    pacer: pace::Pacer,
     requests: Arc<AtomicU64>,
     config: Arc<ClientConfig>,
     progress: Counter,
@@ -89,14 +93,6 @@ pub struct Client {
 struct Answer {
     status: StatusCode,
     body: Vec<u8>,
-}
-
-/// Result of adding a domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AddOutcome {
-    Added(LiveDomain),
-    /// RunCloud refused it as a duplicate, and the list shows it attached: done already.
-    AlreadyAttached(LiveDomain),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,15 +145,13 @@ impl Client {
             .user_agent(concat!("rcdomains/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::Setup(e.to_string()))?;
-        let per_minute = NonZeroU32::new(config.rate_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         Ok(Client {
             http,
             base,
             api,
             scrubber: config.credentials.scrubber(),
             credentials: config.credentials.clone(),
-            limiter: Arc::new(RateLimiter::direct(Quota::per_minute(per_minute))),
-            pause_until: Arc::new(Mutex::new(None)),
+            pacer: pace::Pacer::new(config.rate_ceiling, config.max_wait),
             requests: Arc::new(AtomicU64::new(0)),
             config: Arc::new(config),
             progress: Counter::default(),
@@ -185,14 +179,17 @@ impl Client {
         self.send(Method::GET, "ping", &[], None).await.map(|_| ())
     }
 
-    /// Reads everything the planner needs about one web application. Fails rather than
-    /// returning a partial domain list.
+    /// Reads everything the planner needs about one web application: the server, the app,
+    /// the SSL state and the domain list's first page at once, then the other pages (see
+    /// `list_domains`). Fails rather than returning a partial domain list.
     pub async fn live_state(&self, server: u64, app: u64) -> Result<LiveState, ApiError> {
-        let server_ip = self.server_ip(server).await?;
-        let path = format!("servers/{server}/webapps/{app}");
-        self.send(Method::GET, &path, &[], None).await?;
-        let domains = self.list_domains(server, app).await?;
-        let ssl = self.ssl_state(server, app).await?;
+        let app_path = format!("servers/{server}/webapps/{app}");
+        let (server_ip, _, domains, ssl) = tokio::try_join!(
+            self.server_ip(server),
+            self.send(Method::GET, &app_path, &[], None),
+            self.list_domains(server, app),
+            self.ssl_state(server, app),
+        )?;
         info!(
             server,
             app,
@@ -217,104 +214,101 @@ impl Client {
         let s: WireServer = self.get_json(&path, &[]).await?;
         let ip = s.ip();
         if ip.is_none() {
-            warn!(server, "RunCloud's answer for the server holds no readable ipAddress");
+            warn!(
+                server,
+                "RunCloud's answer for the server holds no readable ipAddress"
+            );
         }
         Ok(ip)
     }
 
     /// Every domain of the app, all pages. Any failed page aborts the whole list. With totals
-    /// (`total_pages`, `lastPage`, `total`) it reads that many pages and checks the count;
-    /// without, it reads until an empty page — never stopping on a short page alone, since a
-    /// server that ignores `perPage` serves 20 a page. An id read twice is an error (the list
-    /// changed while read, or the server ignored `page`), never silently dropped.
+    /// (`total_pages`, `lastPage`) the pages after the first are read at once (at most
+    /// `read_concurrency` in flight, under the shared pace) and assembled in order, and the
+    /// count is checked against `total`; without, pages are read one by one until an empty
+    /// page — never stopping on a short page alone, since a server that ignores `perPage`
+    /// serves 20 a page. An id read twice is an error (the list changed while read, or the
+    /// server ignored `page`), never silently dropped.
     pub async fn list_domains(&self, server: u64, app: u64) -> Result<Vec<LiveDomain>, ApiError> {
         let path = format!("servers/{server}/webapps/{app}/domains");
-        let mut out: Vec<LiveDomain> = Vec::new();
-        let mut seen = std::collections::BTreeMap::new();
+        let mut list = DomainList::default();
         self.progress.start(0);
-        let mut page = 1u64;
-        let mut total_pages: Option<u64> = None;
-        let mut total: Option<u64> = None;
-        loop {
-            let query = [
-                ("page", page.to_string()),
-                ("perPage", PER_PAGE.to_string()),
-            ];
-            let list: WireList<WireDomain> = match self.get_json(&path, &query).await {
-                Ok(l) => l,
-                Err(source) if page == 1 => return Err(source),
-                Err(source) => {
-                    return Err(ApiError::PartialList {
-                        page,
-                        total: total_pages,
-                        source: Box::new(source),
-                    });
-                }
-            };
-            let meta = list.meta.unwrap_or_default();
-            if let Some(current) = meta.current_page()
-                && current != page
-            {
-                return Err(ApiError::InconsistentList {
-                    detail: format!(
-                        "page {page} was asked for but the answer says it is page {current}; the API ignored the page parameter"
-                    ),
-                });
-            }
-            total_pages = meta.total_pages().or(total_pages);
-            total = meta.total().or(total);
-            self.progress.set_total(total_pages.unwrap_or(page));
-            self.progress.set_done(page);
-            let count = list.data.len() as u64;
-            for d in list.data {
-                let d = d.into_model();
-                if let Some(first) = seen.insert(d.id, page) {
+        let first = self.domain_page(&path, 1, None).await?;
+        let total_pages = list.take(first, 1)?;
+        self.progress.set_total(total_pages.unwrap_or(1));
+        self.progress.set_done(1);
+        match total_pages {
+            Some(tp) => {
+                if tp > 100_000 {
                     return Err(ApiError::InconsistentList {
-                        detail: format!(
-                            "domain id {} appeared on page {first} and again on page {page}",
-                            d.id
-                        ),
+                        detail: format!("the API announced {tp} pages"),
                     });
                 }
-                out.push(d);
+                let mut pages = futures_util::stream::iter(2..=tp)
+                    .map(|page| {
+                        let path = &path;
+                        async move { (page, self.domain_page(path, page, Some(tp)).await) }
+                    })
+                    .buffered(self.config.read_concurrency.max(1));
+                while let Some((page, answer)) = pages.next().await {
+                    let count = list.take(answer?, page)?;
+                    let _ = count;
+                    self.progress.set_done(page);
+                    if list.last_count == 0 && page < tp {
+                        return Err(ApiError::PartialList {
+                            page,
+                            total: Some(tp),
+                            source: Box::new(ApiError::InconsistentList {
+                                detail: format!(
+                                    "page {page} was empty but the API reported {tp} pages"
+                                ),
+                            }),
+                        });
+                    }
+                }
             }
-            debug!(page, count, total_pages, "domain page");
-            if count == 0
-                && let Some(tp) = total_pages
-                && page < tp
-            {
-                return Err(ApiError::PartialList {
-                    page,
-                    total: Some(tp),
-                    source: Box::new(ApiError::InconsistentList {
-                        detail: format!("page {page} was empty but the API reported {tp} pages"),
-                    }),
-                });
-            }
-            let last = match total_pages {
-                Some(tp) => page >= tp,
+            None => {
                 // No totals: only an empty page ends the list.
-                None => count == 0,
-            };
-            if last {
-                break;
+                let mut page = 1u64;
+                while list.last_count > 0 {
+                    if page >= MAX_PAGES_WITHOUT_TOTAL {
+                        return Err(ApiError::InconsistentList {
+                            detail: format!(
+                                "more than {MAX_PAGES_WITHOUT_TOTAL} pages and still not an empty one"
+                            ),
+                        });
+                    }
+                    page += 1;
+                    let answer = self.domain_page(&path, page, None).await?;
+                    list.take(answer, page)?;
+                    self.progress.set_total(page);
+                    self.progress.set_done(page);
+                }
             }
-            let cap = total_pages.map_or(MAX_PAGES_WITHOUT_TOTAL, |_| 100_000);
-            if page >= cap {
-                return Err(ApiError::InconsistentList {
-                    detail: format!("more than {cap} pages and still not an empty one"),
-                });
-            }
-            page += 1;
         }
-        if let Some(t) = total
-            && t != out.len() as u64
-        {
-            return Err(ApiError::InconsistentList {
-                detail: format!("the API reported {t} domains but {} were read", out.len()),
-            });
+        list.finish()
+    }
+
+    /// One page of the domain list; a failure past the first page is a `PartialList`.
+    async fn domain_page(
+        &self,
+        path: &str,
+        page: u64,
+        total: Option<u64>,
+    ) -> Result<WireList<WireDomain>, ApiError> {
+        let query = [
+            ("page", page.to_string()),
+            ("perPage", PER_PAGE.to_string()),
+        ];
+        match self.get_json(path, &query).await {
+            Ok(l) => Ok(l),
+            Err(source) if page == 1 => Err(source),
+            Err(source) => Err(ApiError::PartialList {
+                page,
+                total,
+                source: Box::new(source),
+            }),
         }
-        Ok(out)
     }
 
     /// The app's SSL mode, and in basic mode its certificate. An answer that does not say the
@@ -389,15 +383,17 @@ impl Client {
         }
     }
 
-    /// `POST …/domains`. A timeout or 5xx leaves the outcome unknown: the list is re-read and
-    /// the name looked for before anything else happens; it is never blindly re-sent.
+    /// `POST …/domains`, once. A timeout or 5xx leaves the outcome unknown
+    /// (`OutcomeUnknown`), and RunCloud refuses a name attached already with 422: the caller
+    /// re-reads the list before anything else (`apply` shares one re-read among the adds of a
+    /// phase), and sends again only a name the re-read shows absent.
     pub async fn add_domain(
         &self,
         server: u64,
         app: u64,
         name: &str,
         settings: DomainSettings,
-    ) -> Result<AddOutcome, ApiError> {
+    ) -> Result<LiveDomain, ApiError> {
         let path = format!("servers/{server}/webapps/{app}/domains");
         let body = serde_json::json!({
             "name": name,
@@ -405,22 +401,9 @@ impl Client {
             "redirection": settings.redirection.as_str(),
             "type": "alias",
         });
-        let result = self.send(Method::POST, &path, &[], Some(&body)).await;
-        match result {
-            Ok(answer) => {
-                let d: WireDomain = self.parse(&answer, "POST", &path)?;
-                Ok(AddOutcome::Added(d.into_model()))
-            }
-            Err(e @ (ApiError::OutcomeUnknown { .. } | ApiError::Status { status: 422, .. })) => {
-                warn!(name, "add: {e}; re-reading the domain list");
-                let list = self.list_domains(server, app).await?;
-                match list.into_iter().find(|d| d.name.as_str() == name) {
-                    Some(d) => Ok(AddOutcome::AlreadyAttached(d)),
-                    None => Err(e),
-                }
-            }
-            Err(e) => Err(e),
-        }
+        let answer = self.send(Method::POST, &path, &[], Some(&body)).await?;
+        let d: WireDomain = self.parse(&answer, "POST", &path)?;
+        Ok(d.into_model())
     }
 
     /// `PATCH …/domains/{id}/meta` (API v3).
@@ -550,7 +533,8 @@ impl Client {
     /// Sends one request. Returns the 2xx answer, or an error naming the method, the path and
     /// the status. `repeatable`: whether it may be sent again after it may have been received
     /// (a 5xx or a transport error after sending); when not, such an outcome is
-    /// `OutcomeUnknown`. A 429 and a refused connection are always retried: nothing was done.
+    /// `OutcomeUnknown`. A 429 and a refused connection are retried (nothing was done) for as
+    /// long as the run's patience lasts; what to do with each answer is `classify`'s decision.
     async fn send_with(
         &self,
         method: Method,
@@ -567,12 +551,18 @@ impl Client {
             url.query_pairs_mut()
                 .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
-        let shown = shown_path(path, query);
-        let idempotent = repeatable;
+        let request = Request {
+            method: method.to_string(),
+            path: shown_path(path, query),
+        };
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            self.wait_turn().await;
+            let ticket = self
+                .pacer
+                .acquire()
+                .await
+                .map_err(|e| self.out_of_patience(&request, e))?;
             // RunCloud asks for both on every request, with a body or without.
             let mut req = self
                 .http
@@ -593,31 +583,32 @@ impl Client {
             let response = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
+                    self.pacer.forget(ticket).await;
                     let sent = !e.is_connect();
                     let why = transport_reason(&e);
-                    debug!(method = %method, path = %shown, attempt, error = %why, "request failed");
-                    if sent && !idempotent {
+                    debug!(method = %request.method, path = %request.path, attempt, error = %why, "request failed");
+                    if sent && !repeatable {
                         return Err(ApiError::OutcomeUnknown {
-                            method: method.to_string(),
-                            path: shown,
+                            method: request.method,
+                            path: request.path,
                             why,
                         });
                     }
                     if retries_left {
-                        self.backoff(attempt, None).await;
+                        self.backoff(&request, attempt).await?;
                         continue;
                     }
                     return Err(if e.is_timeout() {
                         ApiError::Timeout {
-                            method: method.to_string(),
-                            path: shown,
+                            method: request.method,
+                            path: request.path,
                             secs: self.config.timeout.as_secs(),
                             attempts: attempt,
                         }
                     } else {
                         ApiError::Connect {
-                            method: method.to_string(),
-                            path: shown,
+                            method: request.method,
+                            path: request.path,
                             host: self.base.host_str().unwrap_or("?").to_string(),
                             reason: why,
                         }
@@ -625,42 +616,20 @@ impl Client {
                 }
             };
             let status = response.status();
-            if status.is_redirection() {
-                let location = response
-                    .headers()
-                    .get("location")
-                    .map(|v| self.scrub(&String::from_utf8_lossy(v.as_bytes())))
-                    .unwrap_or_else(|| "(no Location)".into());
-                return Err(ApiError::Redirect {
-                    method: method.to_string(),
-                    path: shown,
-                    status: status.as_u16(),
-                    location: location.chars().take(200).collect(),
-                });
-            }
-            let retry_after = header_secs(&response, "retry-after");
-            if let Some(secs) = retry_after
-                && secs > MAX_RETRY_AFTER.as_secs()
-                && (status.as_u16() == 429 || status.is_server_error())
-            {
-                return Err(ApiError::WaitTooLong {
-                    method: method.to_string(),
-                    path: shown,
-                    secs,
-                });
-            }
-            if let Some(remaining) = header_secs(&response, "x-ratelimit-remaining")
-                && remaining == 0
-            {
-                let wait = Duration::from_secs(retry_after.unwrap_or(1).min(120));
-                *self.pause_until.lock().await = Some(Instant::now() + wait);
-            }
+            let headers = rate_headers(response.headers());
+            self.pacer
+                .observe(ticket, headers, status.as_u16() == 429)
+                .await;
+            let location = response
+                .headers()
+                .get("location")
+                .map(|v| self.scrub(&String::from_utf8_lossy(v.as_bytes())));
             let bytes = match read_capped(response).await {
                 Ok(Some(b)) => b,
                 Ok(None) => {
                     return Err(ApiError::Shape {
-                        method: method.to_string(),
-                        path: shown,
+                        method: request.method,
+                        path: request.path,
                         detail: format!(
                             "the answer is larger than {} MiB; that is not RunCloud",
                             MAX_BODY >> 20
@@ -670,105 +639,156 @@ impl Client {
                 }
                 Err(e) => {
                     let why = transport_reason(&e);
-                    if !idempotent {
+                    if !repeatable {
                         return Err(ApiError::OutcomeUnknown {
-                            method: method.to_string(),
-                            path: shown,
+                            method: request.method,
+                            path: request.path,
                             why,
                         });
                     }
                     if retries_left {
-                        self.backoff(attempt, None).await;
+                        self.backoff(&request, attempt).await?;
                         continue;
                     }
                     return Err(ApiError::Timeout {
-                        method: method.to_string(),
-                        path: shown,
+                        method: request.method,
+                        path: request.path,
                         secs: self.config.timeout.as_secs(),
                         attempts: attempt,
                     });
                 }
             };
-            debug!(method = %method, path = %shown, status = status.as_u16(), attempt, "request");
-            if status.is_success() {
-                return Ok(Answer {
-                    status,
-                    body: bytes,
-                });
-            }
-            let code = status.as_u16();
-            let retryable = code == 429 || (status.is_server_error() && idempotent);
-            if code >= 500 && !idempotent {
-                return Err(ApiError::OutcomeUnknown {
-                    method: method.to_string(),
-                    path: shown,
-                    why: format!("HTTP {code}: {}", self.excerpt(&bytes)),
-                });
-            }
-            if retryable && retries_left {
-                self.backoff(attempt, retry_after.map(Duration::from_secs))
-                    .await;
-                continue;
-            }
+            debug!(method = %request.method, path = %request.path, status = status.as_u16(), attempt, "request");
             let message = serde_json::from_slice::<WireMessage>(&bytes)
                 .ok()
                 .and_then(|m| m.text());
-            return Err(match message {
+            match classify(
+                status.as_u16(),
+                &headers,
+                message.as_deref(),
+                repeatable,
+                retries_left,
+            ) {
+                Decision::Done => {
+                    return Ok(Answer {
+                        status,
+                        body: bytes,
+                    });
+                }
+                Decision::RetryThrottled => continue,
+                Decision::RetryAfterBackoff => {
+                    self.backoff(&request, attempt).await?;
+                    continue;
+                }
+                Decision::Fail(kind) => {
+                    return Err(self.failure(
+                        kind,
+                        request,
+                        status.as_u16(),
+                        &bytes,
+                        message,
+                        location,
+                        &headers,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The error for a failed request, by the kind `classify` chose.
+    #[allow(clippy::too_many_arguments)]
+    fn failure(
+        &self,
+        kind: Failure,
+        request: Request,
+        code: u16,
+        bytes: &[u8],
+        message: Option<String>,
+        location: Option<String>,
+        headers: &pace::RateHeaders,
+    ) -> ApiError {
+        let Request { method, path } = request;
+        match kind {
+            Failure::Redirect => ApiError::Redirect {
+                method,
+                path,
+                status: code,
+                location: location
+                    .unwrap_or_else(|| "(no Location)".into())
+                    .chars()
+                    .take(200)
+                    .collect(),
+            },
+            Failure::WaitTooLong => ApiError::WaitTooLong {
+                method,
+                path,
+                secs: headers.retry_after.unwrap_or_default(),
+            },
+            Failure::Quota => ApiError::Quota {
+                method,
+                path,
+                status: code,
+                excerpt: cut(&self.scrub(message.as_deref().unwrap_or_default()), 300),
+            },
+            Failure::OutcomeUnknown => ApiError::OutcomeUnknown {
+                method,
+                path,
+                why: format!("HTTP {code}: {}", self.excerpt(bytes)),
+            },
+            Failure::Status => match message {
                 Some(m) => ApiError::Status {
-                    method: method.to_string(),
-                    path: shown,
+                    method,
+                    path,
                     status: code,
                     excerpt: cut(&self.scrub(&m), 300),
                     hint: Hint::for_status(code),
                 },
-                None if looks_like_json(&bytes) => ApiError::Status {
-                    method: method.to_string(),
-                    path: shown,
+                None if looks_like_json(bytes) => ApiError::Status {
+                    method,
+                    path,
                     status: code,
-                    excerpt: self.excerpt(&bytes),
+                    excerpt: self.excerpt(bytes),
                     hint: Hint::for_status(code),
                 },
                 None => ApiError::NotJson {
-                    method: method.to_string(),
-                    path: shown,
+                    method,
+                    path,
                     status: code,
-                    excerpt: self.excerpt(&bytes),
+                    excerpt: self.excerpt(bytes),
                 },
-            });
+            },
         }
     }
 
-    /// Waits for the shared rate limiter, and for a pause RunCloud asked for.
-    async fn wait_turn(&self) {
-        let until = *self.pause_until.lock().await;
-        if let Some(t) = until
-            && t > Instant::now()
-        {
-            tokio::time::sleep_until(t).await;
+    fn out_of_patience(&self, request: &Request, e: pace::OutOfPatience) -> ApiError {
+        ApiError::Patience {
+            method: request.method.clone(),
+            path: request.path.clone(),
+            waited: e.waited.as_secs(),
+            wanted: e.wanted.as_secs_f64().ceil() as u64,
+            max_wait: e.max_wait.as_secs(),
         }
-        self.limiter.until_ready().await;
     }
 
-    async fn backoff(&self, attempt: u32, retry_after: Option<Duration>) {
-        let wait = match retry_after {
-            Some(d) => d.min(Duration::from_secs(120)),
-            None => {
-                let cap = self
-                    .config
-                    .backoff_base
-                    .saturating_mul(1 << attempt.min(8))
-                    .min(Duration::from_secs(30));
-                // Full jitter: anywhere between half the step and the step.
-                let ms = cap.as_millis() as u64;
-                Duration::from_millis(ms / 2 + fastrand::u64(0..=ms / 2))
-            }
-        };
+    /// Exponential back-off with full jitter, counted against the run's patience.
+    async fn backoff(&self, request: &Request, attempt: u32) -> Result<(), ApiError> {
+        let cap = self
+            .config
+            .backoff_base
+            .saturating_mul(1 << attempt.min(8))
+            .min(Duration::from_secs(30));
+        // Full jitter: anywhere between half the step and the step.
+        let ms = cap.as_millis() as u64;
+        let wait = Duration::from_millis(ms / 2 + fastrand::u64(0..=ms / 2));
         debug!(
             attempt,
             wait_ms = wait.as_millis() as u64,
             "backing off before retrying"
         );
-        tokio::time::sleep(wait).await;
+        self.pacer
+            .backoff(wait)
+            .await
+            .map_err(|e| self.out_of_patience(request, e))
     }
 
     /// A 2xx answer's JSON, or an error naming the request and the first bytes of the body.
@@ -849,6 +869,160 @@ fn url_version(base: &Url) -> Option<ApiVersion> {
     }
 }
 
+/// A domain list as its pages arrive, in order: checks each page and the whole.
+#[derive(Default)]
+struct DomainList {
+    domains: Vec<LiveDomain>,
+    /// Domain id → the page it was read on.
+    seen: std::collections::BTreeMap<u64, u64>,
+    total: Option<u64>,
+    total_pages: Option<u64>,
+    /// Rows on the page taken last.
+    last_count: u64,
+}
+
+impl DomainList {
+    /// Takes page `page`; returns the page count the answer announces, if any.
+    fn take(&mut self, list: WireList<WireDomain>, page: u64) -> Result<Option<u64>, ApiError> {
+        let meta = list.meta.unwrap_or_default();
+        if let Some(current) = meta.current_page()
+            && current != page
+        {
+            return Err(ApiError::InconsistentList {
+                detail: format!(
+                    "page {page} was asked for but the answer says it is page {current}; the API ignored the page parameter"
+                ),
+            });
+        }
+        self.total_pages = self.total_pages.or(meta.total_pages());
+        self.total = self.total.or(meta.total());
+        self.last_count = list.data.len() as u64;
+        for d in list.data {
+            let d = d.into_model();
+            if let Some(first) = self.seen.insert(d.id, page) {
+                return Err(ApiError::InconsistentList {
+                    detail: format!(
+                        "domain id {} appeared on page {first} and again on page {page}",
+                        d.id
+                    ),
+                });
+            }
+            self.domains.push(d);
+        }
+        debug!(
+            page,
+            count = self.last_count,
+            total_pages = self.total_pages,
+            "domain page"
+        );
+        Ok(self.total_pages)
+    }
+
+    fn finish(self) -> Result<Vec<LiveDomain>, ApiError> {
+        if let Some(t) = self.total
+            && t != self.domains.len() as u64
+        {
+            return Err(ApiError::InconsistentList {
+                detail: format!(
+                    "the API reported {t} domains but {} were read",
+                    self.domains.len()
+                ),
+            });
+        }
+        Ok(self.domains)
+    }
+}
+
+/// A request as errors name it: method and path (with the query), never a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Request {
+    method: String,
+    path: String,
+}
+
+/// What to do with an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    /// A 2xx: the answer.
+    Done,
+    /// A 429: nothing was done; send again when the pacer allows (it honours the hint).
+    RetryThrottled,
+    /// A 5xx on a repeatable request with retries left.
+    RetryAfterBackoff,
+    Fail(Failure),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    Redirect,
+    /// `Retry-After` beyond what is ever waited.
+    WaitTooLong,
+    /// RunCloud's monthly API quota is spent: every call is blocked, retrying is useless.
+    Quota,
+    /// A 5xx on a request that must not be repeated blindly.
+    OutcomeUnknown,
+    Status,
+}
+
+/// The decision for one answer, from its status, rate headers and message alone (pure).
+fn classify(
+    status: u16,
+    headers: &pace::RateHeaders,
+    message: Option<&str>,
+    repeatable: bool,
+    retries_left: bool,
+) -> Decision {
+    if (200..300).contains(&status) {
+        return Decision::Done;
+    }
+    if (300..400).contains(&status) {
+        return Decision::Fail(Failure::Redirect);
+    }
+    if message.is_some_and(is_quota_message) {
+        return Decision::Fail(Failure::Quota);
+    }
+    let too_long = headers
+        .retry_after
+        .is_some_and(|s| s > MAX_RETRY_AFTER.as_secs());
+    if status == 429 {
+        return if too_long {
+            Decision::Fail(Failure::WaitTooLong)
+        } else {
+            Decision::RetryThrottled
+        };
+    }
+    if status >= 500 {
+        return match (too_long, repeatable, retries_left) {
+            (true, _, _) => Decision::Fail(Failure::WaitTooLong),
+            (false, false, _) => Decision::Fail(Failure::OutcomeUnknown),
+            (false, true, true) => Decision::RetryAfterBackoff,
+            (false, true, false) => Decision::Fail(Failure::Status),
+        };
+    }
+    Decision::Fail(Failure::Status)
+}
+
+/// Whether a message says the monthly API quota (usage limit) is spent — not the per-minute
+/// throttle ("Too Many Attempts.").
+fn is_quota_message(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("quota")
+        || m.contains("usage limit")
+        || m.contains("monthly limit")
+        || (m.contains("api") && m.contains("limit") && m.contains("month"))
+}
+
+/// The rate-limit headers of an answer.
+fn rate_headers(h: &reqwest::header::HeaderMap) -> pace::RateHeaders {
+    let num = |name: &str| -> Option<u64> { h.get(name)?.to_str().ok()?.trim().parse().ok() };
+    pace::RateHeaders {
+        limit: num("x-ratelimit-limit"),
+        remaining: num("x-ratelimit-remaining"),
+        retry_after: num("retry-after"),
+        reset_at: num("x-ratelimit-reset"),
+    }
+}
+
 /// At most `max` characters of an (already scrubbed) text, marked when cut.
 fn cut(text: &str, max: usize) -> String {
     let mut out: String = text.chars().take(max).collect();
@@ -891,10 +1065,6 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Option<Vec<u8>>,
         body.extend_from_slice(&chunk);
     }
     Ok(Some(body))
-}
-
-fn header_secs(r: &reqwest::Response, name: &str) -> Option<u64> {
-    r.headers().get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
 /// A transport error's reason without the URL (which reqwest includes in its Display).

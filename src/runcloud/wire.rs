@@ -373,7 +373,10 @@ mod tests {
             (12, "a.example", true, true)
         );
         let m: WireSslMode = serde_json::from_str(r#"{"advancedSSL":1,"autoSSL":"0"}"#).unwrap();
-        assert_eq!((m.advanced, m.auto_ssl), (Some(Flag(true)), Some(Flag(false))));
+        assert_eq!(
+            (m.advanced, m.auto_ssl),
+            (Some(Flag(true)), Some(Flag(false)))
+        );
     }
 
     #[test]
@@ -417,7 +420,11 @@ mod tests {
 
     #[test]
     fn an_answer_that_is_neither_a_certificate_nor_not_installed_is_unclear() {
-        for body in [r#"{}"#, r#"{"message":"Server Error"}"#, r#"{"validUntil":"x"}"#] {
+        for body in [
+            r#"{}"#,
+            r#"{"message":"Server Error"}"#,
+            r#"{"validUntil":"x"}"#,
+        ] {
             let c: WireCertificate = serde_json::from_str(body).unwrap();
             assert_eq!(c.into_answer(), CertificateAnswer::Unclear, "{body}");
         }
@@ -433,7 +440,12 @@ mod tests {
             panic!("installed")
         };
         assert!(!c.is_lets_encrypt());
-        for m in ["letsencrypt", "LetsEncrypt", "Let's Encrypt", "lets_encrypt"] {
+        for m in [
+            "letsencrypt",
+            "LetsEncrypt",
+            "Let's Encrypt",
+            "lets_encrypt",
+        ] {
             let c = LiveCertificate {
                 method: Some(m.into()),
                 ..c.clone()
@@ -441,7 +453,10 @@ mod tests {
             assert!(c.is_lets_encrypt(), "{m}");
         }
         let c = LiveCertificate { method: None, ..c };
-        assert!(!c.is_lets_encrypt(), "an unstated method is not Let's Encrypt");
+        assert!(
+            !c.is_lets_encrypt(),
+            "an unstated method is not Let's Encrypt"
+        );
     }
 
     #[test]
@@ -460,7 +475,13 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(s), Some(want), "{s}");
         }
-        for s in ["", "yesterday", "0000-00-00 00:00:00", "1721266270", "2024-13-01 00:00:00"] {
+        for s in [
+            "",
+            "yesterday",
+            "0000-00-00 00:00:00",
+            "1721266270",
+            "2024-13-01 00:00:00",
+        ] {
             assert_eq!(parse_timestamp(s), None, "{s}");
         }
     }
@@ -468,11 +489,20 @@ mod tests {
     #[test]
     fn types_other_than_primary_and_alias_are_not_ours() {
         for (body, want) in [
-            (r#"{"id":1,"name":"a.example","type":"redirect"}"#, DomainKind::Other),
+            (
+                r#"{"id":1,"name":"a.example","type":"redirect"}"#,
+                DomainKind::Other,
+            ),
             (r#"{"id":1,"name":"a.example"}"#, DomainKind::Other),
-            (r#"{"id":1,"name":"a.example","type":null}"#, DomainKind::Other),
+            (
+                r#"{"id":1,"name":"a.example","type":null}"#,
+                DomainKind::Other,
+            ),
             (r#"{"id":1,"name":"a.example","type":7}"#, DomainKind::Other),
-            (r#"{"id":1,"name":"a.example","type":"Alias"}"#, DomainKind::Alias),
+            (
+                r#"{"id":1,"name":"a.example","type":"Alias"}"#,
+                DomainKind::Alias,
+            ),
         ] {
             let d: WireDomain = serde_json::from_str(body).unwrap();
             assert_eq!(d.into_model().kind, want, "{body}");

@@ -48,6 +48,10 @@ pub(super) struct Api {
     log: Mutex<Vec<RequestRecord>>,
     faults: Mutex<FaultBook>,
     windows: Mutex<HashMap<&'static str, (Instant, u32)>>,
+    /// Random faults (`chaos` in the seed): the share of requests hit, and the dice.
+    chaos: Option<(f64, Mutex<fastrand::Rng>)>,
+    /// Sliding windows: when each counted request of a credential was made.
+    sliding: Mutex<HashMap<&'static str, std::collections::VecDeque<Instant>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -70,6 +74,13 @@ impl Api {
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(faults),
             windows: Mutex::new(HashMap::new()),
+            sliding: Mutex::new(HashMap::new()),
+            chaos: seed.chaos.as_ref().map(|c| {
+                (
+                    c.rate.clamp(0.0, 1.0),
+                    Mutex::new(fastrand::Rng::with_seed(c.seed)),
+                )
+            }),
         }
     }
 
@@ -83,6 +94,28 @@ impl Api {
 
     pub fn inject(&self, fault: Fault) {
         lock(&self.faults).arm(fault);
+    }
+
+    /// A random fault for this request, when chaos is on and the dice say so.
+    fn roll_chaos(&self) -> Option<Fault> {
+        let (rate, rng) = self.chaos.as_ref()?;
+        let mut rng = lock(rng);
+        if rng.f64() >= *rate {
+            return None;
+        }
+        let mut fault = match rng.u8(0..5) {
+            0 => Fault::new(FaultKind::Status),
+            1 => Fault::new(FaultKind::Html),
+            2 => {
+                let mut f = Fault::new(FaultKind::RateLimited);
+                f.retry_after = Some(1);
+                f
+            }
+            3 => Fault::new(FaultKind::Reset),
+            _ => Fault::new(FaultKind::LostResponse),
+        };
+        fault.times = 1;
+        Some(fault)
     }
 
     fn record(&self, record: RequestRecord) -> usize {
@@ -125,7 +158,9 @@ impl Api {
 
     /// Counts a request in its credential's fixed window: (limit, remaining, retry-after
     /// seconds when over the limit).
-    fn count(&self, auth: AuthKind) -> (u32, u32, Option<u64>) {
+    /// Counts a request: (limit, remaining, Retry-After seconds when refused, seconds until
+    /// the window resets).
+    fn count(&self, auth: AuthKind) -> (u32, u32, Option<u64>, u64) {
         let key = match auth {
             AuthKind::Bearer => "bearer",
             AuthKind::Basic => "basic",
@@ -134,18 +169,44 @@ impl Api {
         let window = Duration::from_secs(self.rate.window_seconds);
         let limit = self.rate.per_minute;
         let now = Instant::now();
-        let mut windows = lock(&self.windows);
-        let entry = windows.entry(key).or_insert((now, 0));
-        if now.duration_since(entry.0) >= window {
-            *entry = (now, 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
-        let remaining = limit.saturating_sub(entry.1);
-        let over = (entry.1 > limit).then(|| {
-            let left = window.saturating_sub(now.duration_since(entry.0));
-            left.as_secs_f64().ceil().max(1.0) as u64
-        });
-        (limit, remaining, over)
+        // A refused request does not count (Laravel's throttle).
+        let secs = |d: Duration| d.as_secs_f64().ceil().max(1.0) as u64;
+        let (remaining, over, reset) = match self.rate.window {
+            super::seed::WindowKind::Fixed => {
+                let mut windows = lock(&self.windows);
+                let entry = windows.entry(key).or_insert((now, 0));
+                if now.duration_since(entry.0) >= window {
+                    *entry = (now, 0);
+                }
+                let left = secs(window.saturating_sub(now.duration_since(entry.0)));
+                if entry.1 >= limit {
+                    (0, Some(left), left)
+                } else {
+                    entry.1 += 1;
+                    (limit - entry.1, None, left)
+                }
+            }
+            super::seed::WindowKind::Sliding => {
+                let mut all = lock(&self.sliding);
+                let made = all.entry(key).or_default();
+                while made
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= window)
+                {
+                    made.pop_front();
+                }
+                let oldest = made.front().copied().unwrap_or(now);
+                let left = secs(window.saturating_sub(now.duration_since(oldest)));
+                if made.len() as u32 >= limit {
+                    (0, Some(left), left)
+                } else {
+                    made.push_back(now);
+                    (limit - made.len() as u32, None, left)
+                }
+            }
+        };
+        let over = over.map(|honest| self.rate.retry_after_lie.unwrap_or(honest));
+        (limit, remaining, over, reset)
     }
 }
 
@@ -250,13 +311,18 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
     let page = query_param(query.as_deref(), "page")
         .and_then(|p| p.parse().ok())
         .unwrap_or(1);
-    let fault = lock(&api.faults).hit(&FaultRequest {
-        method: &method,
-        path: &path,
-        is_list: method == "GET" && is_domain_list(&path),
-        page,
-    });
-    let (limit, remaining, over) = api.count(auth);
+    let fault = lock(&api.faults)
+        .hit(&FaultRequest {
+            method: &method,
+            path: &path,
+            is_list: method == "GET" && is_domain_list(&path),
+            page,
+        })
+        .or_else(|| api.roll_chaos());
+    let (limit, remaining, over, reset_in) = api.count(auth);
+    if api.readings.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(api.readings.latency_ms)).await;
+    }
 
     let mut early = None;
     let mut lose_after = None;
@@ -278,12 +344,22 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
             }
             FaultKind::Html => early = Some(html_error(status_code(fault.status_code()))),
             FaultKind::Redirect => {
-                let mut r = ApiError::new(status_code(fault.status_code()), "Moved.").into_response();
+                let mut r =
+                    ApiError::new(status_code(fault.status_code()), "Moved.").into_response();
                 r.headers_mut().insert(
                     header::LOCATION,
                     HeaderValue::from_static("http://elsewhere.invalid/api/v3/moved"),
                 );
                 early = Some(r);
+            }
+            FaultKind::Quota => {
+                early = Some(
+                    ApiError::new(
+                        status_code(fault.status_code()),
+                        "You have used 100% of your monthly API quota. API calls are blocked until your billing cycle resets.",
+                    )
+                    .into_response(),
+                );
             }
             FaultKind::EchoAuth => {
                 let sent = req
@@ -292,9 +368,7 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
                     .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                     .unwrap_or_default();
                 let message = format!("{} Authorization: {sent}", "x".repeat(140));
-                early = Some(
-                    ApiError::new(StatusCode::BAD_REQUEST, &message).into_response(),
-                );
+                early = Some(ApiError::new(StatusCode::BAD_REQUEST, &message).into_response());
             }
             FaultKind::RateLimited => early = Some(too_many(fault.retry_after)),
             FaultKind::Empty => {
@@ -340,6 +414,20 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
     let headers = response.headers_mut();
     headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
     headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+    // Laravel sends the reset time with a 429; `reset_header` sends it with every answer.
+    let refused = over.is_some() && headers.contains_key(header::RETRY_AFTER);
+    if api.rate.reset_header || refused {
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let wait = if refused {
+            over.unwrap_or(reset_in)
+        } else {
+            reset_in
+        };
+        headers.insert("x-ratelimit-reset", HeaderValue::from(unix + wait));
+    }
 
     if let Some(ms) = lose_after {
         tokio::time::sleep(Duration::from_millis(ms)).await;

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 ///                                 connection without answering
 ///        | empty                  answer 200 with an empty body
 ///        | redirect[=CODE]        answer CODE (default 302) with `Location:` another host
+///        | quota[=CODE]           answer CODE (default 429) saying the monthly API quota is spent
 ///        | echo_auth              answer 400 whose message echoes the request's Authorization
 ///                                 header (as a misconfigured proxy would), after 300 bytes
 ///        | truncate_list[=PAGE]   on domain-list GETs: with PAGE, that page answers 500; without,
@@ -86,6 +87,7 @@ pub enum FaultKind {
     TruncateList,
     Redirect,
     EchoAuth,
+    Quota,
 }
 
 impl FaultKind {
@@ -101,6 +103,7 @@ impl FaultKind {
             "truncate_list" => FaultKind::TruncateList,
             "redirect" => FaultKind::Redirect,
             "echo_auth" => FaultKind::EchoAuth,
+            "quota" => FaultKind::Quota,
             _ => return None,
         })
     }
@@ -128,6 +131,7 @@ impl Fault {
             (Some(code), _) => code,
             (None, FaultKind::Html) => 502,
             (None, FaultKind::Redirect) => 302,
+            (None, FaultKind::Quota) => 429,
             (None, _) => 500,
         }
     }
@@ -145,8 +149,10 @@ impl Fault {
     pub fn validate(&self) -> Result<(), String> {
         use FaultKind::*;
         let kind = self.kind;
-        if self.code.is_some() && !matches!(kind, Status | Html | Redirect) {
-            return Err("`code` applies only to status, html and redirect faults".to_owned());
+        if self.code.is_some() && !matches!(kind, Status | Html | Redirect | Quota) {
+            return Err(
+                "`code` applies only to status, html, redirect and quota faults".to_owned(),
+            );
         }
         if let Some(code) = self.code
             && !(100..=599).contains(&code)
@@ -225,7 +231,9 @@ impl FromStr for Fault {
         let mut fault = Fault::new(kind);
         if let Some(value) = value {
             let key = match kind {
-                FaultKind::Status | FaultKind::Html | FaultKind::Redirect => "code",
+                FaultKind::Status | FaultKind::Html | FaultKind::Redirect | FaultKind::Quota => {
+                    "code"
+                }
                 FaultKind::RateLimited => "retry_after",
                 FaultKind::Slow | FaultKind::LostResponse => "ms",
                 FaultKind::TruncateList => "page",

@@ -31,8 +31,8 @@ use tokio::sync::watch;
 pub use fault::{Fault, FaultKind, FaultParseError};
 pub use seed::{
     DomainKind, PaginationStyle, RecordType, Redirection, Seed, SeedApp, SeedBulk, SeedCert,
-    SeedCredentials, SeedDomain, SeedDomainSpec, SeedError, SeedRateLimit, SeedRecord, SeedServer,
-    SeedReadings, SeedSsl, ServerIpField, SslMode, SslModeFields,
+    SeedCredentials, SeedDomain, SeedDomainSpec, SeedError, SeedRateLimit, SeedReadings,
+    SeedRecord, SeedServer, SeedSsl, ServerIpField, SslMode, SslModeFields,
 };
 pub use world::{CertView, DnsRecord, DomainView, World, WorldError};
 

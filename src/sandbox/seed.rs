@@ -55,6 +55,20 @@ pub struct Seed {
     pub dns: Vec<SeedRecord>,
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// Random faults on a share of all requests, reproducible by seed.
+    #[serde(default)]
+    pub chaos: Option<SeedChaos>,
+}
+
+/// `chaos: {rate: 0.2, seed: 7}`: each request, with probability `rate`, gets one of a 500, an
+/// nginx HTML 502, a 429 (`Retry-After: 1`), a connection reset, or — carried out — a lost
+/// answer; the same seed gives the same sequence.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedChaos {
+    pub rate: f64,
+    #[serde(default)]
+    pub seed: u64,
 }
 
 /// The credentials the simulated API accepts: the v3/v2 Bearer token and the v2 Basic key pair.
@@ -102,6 +116,26 @@ pub struct SeedRateLimit {
     /// Send `Retry-After` with a 429.
     #[serde(default = "default_true")]
     pub retry_after: bool,
+    /// Send this `Retry-After` with every 429 whatever the window says (a server whose hint
+    /// is too short).
+    #[serde(default)]
+    pub retry_after_lie: Option<u64>,
+    /// Send `X-RateLimit-Reset` (Unix seconds of the window's end) on every answer, not only
+    /// on a 429.
+    #[serde(default)]
+    pub reset_header: bool,
+    /// `fixed`: a window opens at the first request and resets when it ends (Laravel's
+    /// throttle); `sliding`: each request counts for `window_seconds` after it was made.
+    #[serde(default)]
+    pub window: WindowKind,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowKind {
+    #[default]
+    Fixed,
+    Sliding,
 }
 
 impl Default for SeedRateLimit {
@@ -110,6 +144,9 @@ impl Default for SeedRateLimit {
             per_minute: default_per_minute(),
             window_seconds: default_window(),
             retry_after: true,
+            retry_after_lie: None,
+            reset_header: false,
+            window: WindowKind::Fixed,
         }
     }
 }
@@ -162,6 +199,9 @@ pub struct SeedReadings {
     /// `Content-Type: application/json`.
     #[serde(default)]
     pub require_json_headers: bool,
+    /// Answer every request after this many milliseconds (a distant API).
+    #[serde(default)]
+    pub latency_ms: u64,
 }
 
 impl Default for SeedReadings {
@@ -173,6 +213,7 @@ impl Default for SeedReadings {
             no_ssl_status: default_no_ssl_status(),
             ssl_mode_fields: SslModeFields::default(),
             require_json_headers: false,
+            latency_ms: 0,
         }
     }
 }

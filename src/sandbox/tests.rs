@@ -788,7 +788,7 @@ fn fault_specs_parse_and_bad_ones_are_refused() {
         ("reset=3", "reset takes no value"),
         (
             "slow,code=500",
-            "`code` applies only to status, html and redirect faults",
+            "`code` applies only to status, html, redirect and quota faults",
         ),
         ("status,colour=red", "unknown key \"colour\""),
         ("status,times", "\"times\" is not KEY=VALUE"),
@@ -1263,7 +1263,7 @@ fn seed_errors_name_the_line_and_the_file() {
         ),
         (
             "servers: []\nfaults: [{kind: slow, code: 500}]",
-            "faults[0]: `code` applies only to status, html and redirect faults",
+            "faults[0]: `code` applies only to status, html, redirect and quota faults",
         ),
     ] {
         match Seed::from_yaml_str(yaml) {

@@ -1,0 +1,335 @@
+//! Speed under RunCloud's limits, side by side (issue 10). Everything on loopback against the
+//! sandbox, with the release binary:
+//!
+//! 1. `plan` at 50 ms latency per request, no server limit, vs a plain sequential
+//!    page-by-page lister (the same requests, one at a time).
+//! 2. `plan` with the server at 600/min (headers say so) and the client's defaults, vs the
+//!    same plan against an unlimited server (the limit allows it all without waiting).
+//! 3. 60/min per fixed window from the first request, honest `Retry-After`: wall time vs the
+//!    floor the limit sets, and 429 answers.
+//! 4. The same with every 429 saying `Retry-After: 1`.
+//! 5. The same with a sliding window.
+//! 6. A fault campaign: 40 seeded applies with 20% of requests hit (500, HTML 502, 429,
+//!    resets, lost answers), ~30 adds, 20 removals, 5 updates: how many converge in one apply,
+//!    duplicates, wrongful deletions.
+//!
+//!   cargo build --release && cargo bench --bench limits
+//!   QUICK=1 cargo bench --bench limits      # skips 3–5 (two minutes each)
+//!   DOMAINS=5000 RUNS=40 cargo bench --bench limits
+//!
+//! No assertion here: it prints figures (the README quotes them).
+
+use rcdomains::sandbox::{self, SandboxHandle, Seed};
+use std::process::Command;
+use std::time::Instant;
+
+const TOKEN: &str = "bench-token";
+
+struct Sandbox {
+    handle: SandboxHandle,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn start(seed: &str) -> Sandbox {
+    let seed = Seed::from_yaml_str(seed).expect("bench seed");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let handle = rt
+        .block_on(sandbox::start(seed, "127.0.0.1:0".parse().expect("addr")))
+        .expect("sandbox starts");
+    Sandbox { handle, _rt: rt }
+}
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn seed(domains: u64, extra: &str) -> String {
+    format!(
+        "credentials: {{token: {TOKEN}}}\n{extra}servers:\n  - id: 1\n    name: bench\n    ip: 203.0.113.10\n    apps:\n      - id: 2\n        name: bench\n        domains:\n          - {{name: network.example, type: primary, www: true, redirection: non-www}}\n        bulk: {{count: {domains}, template: 'site{{n}}.bench.example', www: true, redirection: non-www}}\n"
+    )
+}
+
+/// A desired file listing every live name (a plan with nothing to do: pure reading).
+fn desired_all(dir: &std::path::Path, domains: u64) -> std::path::PathBuf {
+    let mut s =
+        String::from("version: 1\ntarget: {server: 1, app: 2}\ndomains:\n  - network.example\n");
+    for n in 1..=domains {
+        s.push_str(&format!("  - site{n}.bench.example\n"));
+    }
+    let p = dir.join("domains.yaml");
+    std::fs::write(&p, s).expect("write desired");
+    p
+}
+
+struct Timed {
+    secs: f64,
+    code: i32,
+    stderr: String,
+}
+
+fn rcd(sb: &Sandbox, args: &[&str], extra_env: &[(&str, &str)]) -> Timed {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcdomains"));
+    for v in [
+        "RUNCLOUD_API_KEY",
+        "RUNCLOUD_API_SECRET",
+        "RCDOMAINS_RATE_LIMIT",
+        "RCDOMAINS_MAX_WAIT",
+        "NO_COLOR",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.env("RUNCLOUD_API_TOKEN", TOKEN)
+        .env("RUNCLOUD_API_URL", sb.handle.api_url_v3());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.args(args).arg("--skip-dns").arg("-q");
+    let started = Instant::now();
+    let out = cmd.output().expect("run rcdomains");
+    Timed {
+        secs: started.elapsed().as_secs_f64(),
+        code: out.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The plain lister: the requests a plan needs (server, app, SSL mode, certificate, every
+/// page), one after the other.
+fn sequential_lister(sb: &Sandbox) -> (f64, u64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let base = sb.handle.api_url_v3();
+        let get = |path: String| {
+            let http = http.clone();
+            async move {
+                let r = http
+                    .get(path)
+                    .bearer_auth(TOKEN)
+                    .header("Accept", "application/json")
+                    .send()
+                    .await
+                    .expect("request");
+                r.json::<serde_json::Value>().await.expect("json")
+            }
+        };
+        let started = Instant::now();
+        let mut requests = 0u64;
+        for p in [
+            "servers/1",
+            "servers/1/webapps/2",
+            "servers/1/webapps/2/ssl/advanced",
+            "servers/1/webapps/2/ssl",
+        ] {
+            get(format!("{base}/{p}")).await;
+            requests += 1;
+        }
+        let mut page = 1;
+        loop {
+            let v = get(format!(
+                "{base}/servers/1/webapps/2/domains?page={page}&perPage=40"
+            ))
+            .await;
+            requests += 1;
+            let last = v["meta"]["pagination"]["total_pages"].as_u64().unwrap_or(1);
+            if page >= last {
+                break;
+            }
+            page += 1;
+        }
+        (started.elapsed().as_secs_f64(), requests)
+    })
+}
+
+fn throttled(sb: &Sandbox) -> usize {
+    sb.handle
+        .requests()
+        .iter()
+        .filter(|r| r.status == 429)
+        .count()
+}
+
+fn main() {
+    // `cargo test --all-targets` runs bench targets too (without `--bench`): the benchmark
+    // takes minutes, so it runs only under `cargo bench`.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("limits: run with `cargo bench --bench limits`");
+        return;
+    }
+    let domains = env_num("DOMAINS", 5000);
+    let quick = std::env::var("QUICK").is_ok();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let desired = desired_all(dir.path(), domains);
+    let f = desired.to_str().expect("utf-8 path");
+    println!(
+        "rcdomains limits benchmark: {} live domains ({} pages of 40), loopback, release binary\n",
+        domains + 1,
+        (domains + 1).div_ceil(40)
+    );
+
+    // 1. Latency, no limit.
+    let sb = start(&seed(
+        domains,
+        "rate_limit: {per_minute: 1000000}\nreadings: {latency_ms: 50}\n",
+    ));
+    let (seq_secs, seq_requests) = sequential_lister(&sb);
+    sb.handle.clear_requests();
+    let plan = rcd(&sb, &["plan", "-f", f], &[]);
+    let plan_requests = sb.handle.requests().len();
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    println!("1. 50 ms per request, no server limit");
+    println!(
+        "   sequential lister   {seq_secs:7.2} s  {seq_requests} requests\n   rcdomains plan      {:7.2} s  {plan_requests} requests   ratio {:.2} (goal ≤ 0.20)\n",
+        plan.secs,
+        plan.secs / seq_secs
+    );
+    drop(sb);
+
+    // 2. The server says 600/min; the client keeps its defaults.
+    let unlimited = start(&seed(domains, "rate_limit: {per_minute: 1000000}\n"));
+    let base = rcd(&unlimited, &["plan", "-f", f], &[]);
+    drop(unlimited);
+    let sb = start(&seed(
+        domains,
+        "rate_limit: {per_minute: 600, window_seconds: 60}\n",
+    ));
+    let plan = rcd(&sb, &["plan", "-f", f], &[]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let n = sb.handle.requests().len();
+    println!(
+        "2. server limit 600/min in its headers, client defaults ({n} requests: no wait needed)"
+    );
+    println!(
+        "   unlimited server    {:7.2} s\n   600/min server      {:7.2} s   ratio {:.2} (goal ≤ 1.10), {} answers 429\n",
+        base.secs,
+        plan.secs,
+        plan.secs / base.secs.max(1e-3),
+        throttled(&sb)
+    );
+    drop(sb);
+
+    if !quick {
+        for (title, extra) in [
+            (
+                "3. 60/min, fixed window from the first request, honest Retry-After",
+                "rate_limit: {per_minute: 60, window_seconds: 60}\n",
+            ),
+            (
+                "4. 60/min, fixed window, every 429 says Retry-After: 1",
+                "rate_limit: {per_minute: 60, window_seconds: 60, retry_after_lie: 1}\n",
+            ),
+            (
+                "5. 60/min, sliding window",
+                "rate_limit: {per_minute: 60, window_seconds: 60, window: sliding}\n",
+            ),
+        ] {
+            let sb = start(&seed(domains, extra));
+            let plan = rcd(&sb, &["plan", "-f", f], &[]);
+            let n = sb.handle.requests().len() as f64;
+            let ok = sb
+                .handle
+                .requests()
+                .iter()
+                .filter(|r| r.status == 200)
+                .count() as f64;
+            // The floor: every window after the first is waited out in full.
+            let floor = ((ok - 1.0) / 60.0).floor() * 60.0;
+            println!("{title}");
+            println!(
+                "   exit {}  {:7.2} s for a {floor:.0} s floor   ratio {:.2}  {} requests, {} answers 429\n",
+                plan.code,
+                plan.secs,
+                plan.secs / floor.max(1.0),
+                n,
+                throttled(&sb)
+            );
+        }
+    } else {
+        println!("3–5. skipped (QUICK)\n");
+    }
+
+    // 6. The fault campaign.
+    let runs = env_num("RUNS", 40);
+    let mut converged = 0;
+    let mut wrongful = 0;
+    let mut duplicates = 0;
+    let mut total_secs = 0.0;
+    for seed_n in 1..=runs {
+        let mut live = String::new();
+        // 20 to remove, 5 to update, 20 to keep as they are.
+        for n in 1..=20 {
+            live.push_str(&format!("          - {{name: gone{n}.example}}\n"));
+        }
+        for n in 1..=5 {
+            live.push_str(&format!(
+                "          - {{name: change{n}.example, www: false, redirection: none}}\n"
+            ));
+        }
+        for n in 1..=20 {
+            live.push_str(&format!(
+                "          - {{name: keep{n}.example, www: true, redirection: non-www}}\n"
+            ));
+        }
+        let s = format!(
+            "credentials: {{token: {TOKEN}}}\nrate_limit: {{per_minute: 1000000}}\nchaos: {{rate: 0.2, seed: {seed_n}}}\nservers:\n  - id: 1\n    name: bench\n    ip: 203.0.113.10\n    apps:\n      - id: 2\n        name: bench\n        domains:\n          - {{name: network.example, type: primary, www: true, redirection: non-www}}\n{live}"
+        );
+        let sb = start(&s);
+        let mut want: Vec<String> = vec!["network.example".into()];
+        want.extend((1..=5).map(|n| format!("change{n}.example")));
+        want.extend((1..=20).map(|n| format!("keep{n}.example")));
+        want.extend((1..=30).map(|n| format!("new{n}.example")));
+        let mut yaml = String::from(
+            "version: 1\ntarget: {server: 1, app: 2}\ndefaults: {www: true, redirection: non-www}\nremovals: {prune: true, grace: 0, max: 100, max_percent: 100}\ndomains:\n",
+        );
+        for n in &want {
+            yaml.push_str(&format!("  - {n}\n"));
+        }
+        let p = dir.path().join(format!("campaign-{seed_n}.yaml"));
+        std::fs::write(&p, yaml).expect("write");
+        let run = rcd(
+            &sb,
+            &["apply", "-f", p.to_str().expect("path"), "--yes"],
+            &[],
+        );
+        total_secs += run.secs;
+        let world = sb.handle.world().domains(1, 2);
+        let mut names: Vec<String> = world.iter().map(|d| d.name.clone()).collect();
+        names.sort();
+        let before = names.len();
+        names.dedup();
+        duplicates += before - names.len();
+        let kept_ok = ["network.example"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain((1..=5).map(|n| format!("change{n}.example")))
+            .chain((1..=20).map(|n| format!("keep{n}.example")))
+            .filter(|n| !names.contains(n))
+            .count();
+        wrongful += kept_ok;
+        let mut want_sorted = want.clone();
+        want_sorted.sort();
+        let settings_ok = world
+            .iter()
+            .all(|d| d.name == "network.example" || (d.www && d.redirection.as_str() == "non-www"));
+        if run.code == 0 && names == want_sorted && settings_ok {
+            converged += 1;
+        }
+    }
+    println!("6. fault campaign: 20% of requests hit, 30 adds, 20 removals, 5 updates");
+    println!(
+        "   converged in one apply: {converged} of {runs} ({:.0}%, goal ≥ 95%)   duplicates {duplicates}   wrongful deletions {wrongful}   mean apply {:.2} s",
+        100.0 * converged as f64 / runs as f64,
+        total_secs / runs as f64
+    );
+}
