@@ -71,6 +71,7 @@ fn desired_all(dir: &std::path::Path, domains: u64) -> std::path::PathBuf {
 struct Timed {
     secs: f64,
     code: i32,
+    stdout: String,
     stderr: String,
 }
 
@@ -96,6 +97,7 @@ fn rcd(sb: &Sandbox, args: &[&str], extra_env: &[(&str, &str)]) -> Timed {
     Timed {
         secs: started.elapsed().as_secs_f64(),
         code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
@@ -324,6 +326,18 @@ fn main() {
             .all(|d| d.name == "network.example" || (d.www && d.redirection.as_str() == "non-www"));
         if run.code == 0 && names == want_sorted && settings_ok {
             converged += 1;
+        } else {
+            let why = run
+                .stdout
+                .lines()
+                .chain(run.stderr.lines())
+                .find(|l| l.contains("FAILED") || l.starts_with("error"))
+                .unwrap_or("(the live list differs from the file)")
+                .trim()
+                .chars()
+                .take(300)
+                .collect::<String>();
+            println!("   seed {seed_n}: exit {}: {why}", run.code);
         }
     }
     println!("6. fault campaign: 20% of requests hit, 30 adds, 20 removals, 5 updates");

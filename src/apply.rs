@@ -306,7 +306,7 @@ impl Reread {
             return Ok(list.clone());
         }
         let started = tokio::time::Instant::now();
-        let list = Arc::new(client.list_domains(server, app).await?);
+        let list = Arc::new(client.domains_attached_now(server, app).await?);
         *last = Some((started, list.clone()));
         Ok(list)
     }

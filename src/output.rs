@@ -222,6 +222,17 @@ pub fn init_logging(verbosity: u8, quiet: bool, format: LogFormat) {
         .with_target("rcdomains", level);
     let registry = tracing_subscriber::registry();
     let result = match format {
+        // At the default verbosity a warning reads like the rest of the tool's messages —
+        // `warning: …` — not as a log line with a timestamp and a module path.
+        LogFormat::Text if verbosity == 0 => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .event_format(Plain)
+                    .fmt_fields(EscapedFields)
+                    .with_writer(std::io::stderr)
+                    .with_filter(targets),
+            )
+            .try_init(),
         LogFormat::Text => registry
             .with(
                 tracing_subscriber::fmt::layer()
@@ -241,6 +252,32 @@ pub fn init_logging(verbosity: u8, quiet: bool, format: LogFormat) {
             .try_init(),
     };
     let _ = result;
+}
+
+/// `warning: message key=value` (or `error: …`): a log event at the default verbosity.
+struct Plain;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Plain
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let label = match *event.metadata().level() {
+            tracing::Level::ERROR => "error",
+            tracing::Level::WARN => "warning",
+            tracing::Level::INFO => "info",
+            _ => "debug",
+        };
+        write!(writer, "{label}: ")?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }
 
 /// The fields of a text log line as the default formatter writes them (the message, then

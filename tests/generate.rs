@@ -34,6 +34,8 @@ enum Style {
     Unauthorized,
     /// A maintenance page in HTML.
     Html,
+    /// Every request: 301 to another host, with the query (and so any credentials in it).
+    Redirect,
     /// 200 and a JSON list that never ends.
     Endless,
     /// 200 and a 17 MiB JSON list, with its Content-Length.
@@ -159,6 +161,14 @@ async fn handle(State(st): State<Arc<FakeState>>, uri: Uri, headers: HeaderMap) 
             .find(|(k, _)| k == name)
             .and_then(|(_, v)| v.parse().ok())
     };
+    if st.style == Style::Redirect {
+        return (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, format!("https://elsewhere.invalid{uri}"))],
+            "",
+        )
+            .into_response();
+    }
     if st.style == Style::Html {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -1262,4 +1272,32 @@ fn generate_refuses_inputs_that_are_not_regular_files() {
             run.stderr
         );
     }
+}
+
+#[test]
+fn generate_reports_a_redirect_and_never_follows_it() {
+    let fake = FakeUm::start(Style::Redirect, many(3, false));
+    for auth in ["basic", "query"] {
+        let run = gen_run(
+            &["--from", "um-rest", "--url", &fake.url, "--auth", auth],
+            None,
+        );
+        assert_eq!(run.code, 1, "{auth}: {}", run.all());
+        assert!(
+            run.stderr.contains("redirecting to") && run.stderr.contains("elsewhere.invalid"),
+            "{auth}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.all().contains(WU_SECRET) && !run.all().contains(WU_KEY),
+            "{auth}: no credential in the Location shown: {}",
+            run.all()
+        );
+    }
+    assert_eq!(
+        fake.hits().len(),
+        2,
+        "one request per run: {:?}",
+        fake.hits()
+    );
 }

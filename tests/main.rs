@@ -9,6 +9,7 @@ mod end_to_end;
 mod generate;
 mod hostile;
 mod injection;
+mod limits;
 mod markdown;
 mod readings;
 mod render_text;

@@ -55,6 +55,14 @@ impl Site {
 /// Why `generate` could not read its source or write the file. Never holds a credential.
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
+    #[error(
+        "GET {path}: the network answered {status} redirecting to {location:?}; redirects are not followed — give --url as the network's final address (https, with or without www, as it redirects)"
+    )]
+    Redirect {
+        path: String,
+        status: u16,
+        location: String,
+    },
     #[error("invalid --url: {0}")]
     BadUrl(String),
     #[error(

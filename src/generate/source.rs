@@ -133,6 +133,9 @@ impl UmRest {
         // reqwest is built without a default crypto provider; use ring, as the RunCloud client does.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
+            // A redirect is reported, never followed: it would carry the request (and, with
+            // --auth query, the credentials in the URL) to wherever the answer points.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("rcdomains/", env!("CARGO_PKG_VERSION")))
@@ -283,6 +286,20 @@ impl UmRest {
             .await
             .map_err(|e| self.transport(&path, e))?;
         let status = response.status().as_u16();
+        if (300..400).contains(&status) {
+            let location = response
+                .headers()
+                .get("location")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .unwrap_or_else(|| "(no Location)".into());
+            // The Location may echo the query (and so the credentials): scrubbed, and cut.
+            let location: String = self.scrub(&location).chars().take(200).collect();
+            return Err(GenerateError::Redirect {
+                path,
+                status,
+                location,
+            });
+        }
         let total_pages = header_number(&response, "x-wp-totalpages");
         let content_type = response
             .headers()

@@ -230,8 +230,32 @@ impl Client {
     /// serves 20 a page. An id read twice is an error (the list changed while read, or the
     /// server ignored `page`), never silently dropped.
     pub async fn list_domains(&self, server: u64, app: u64) -> Result<Vec<LiveDomain>, ApiError> {
+        self.read_domains(server, app, false).await
+    }
+
+    /// The domain list read only to see whether names are attached, while other writes of an
+    /// apply phase may change it: a count that no longer adds up, or a row seen on two pages
+    /// (the list shifted while read), is tolerated — never for planning. A name it misses is
+    /// only ever sent again, which RunCloud refuses as a duplicate; it never invents one.
+    pub async fn domains_attached_now(
+        &self,
+        server: u64,
+        app: u64,
+    ) -> Result<Vec<LiveDomain>, ApiError> {
+        self.read_domains(server, app, true).await
+    }
+
+    async fn read_domains(
+        &self,
+        server: u64,
+        app: u64,
+        changing: bool,
+    ) -> Result<Vec<LiveDomain>, ApiError> {
         let path = format!("servers/{server}/webapps/{app}/domains");
-        let mut list = DomainList::default();
+        let mut list = DomainList {
+            changing,
+            ..DomainList::default()
+        };
         self.progress.start(0);
         let first = self.domain_page(&path, 1, None).await?;
         let total_pages = list.take(first, 1)?;
@@ -555,7 +579,10 @@ impl Client {
             method: method.to_string(),
             path: shown_path(path, query),
         };
+        // Attempts in all (for messages), and failures that count against `max_retries`: a 429
+        // is not one (nothing was done; the patience bounds it instead).
         let mut attempt = 0u32;
+        let mut failures = 0u32;
         loop {
             attempt += 1;
             let ticket = self
@@ -579,7 +606,7 @@ impl Client {
                 req = req.body(b.to_string());
             }
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let retries_left = attempt <= self.config.max_retries;
+            let retries_left = failures < self.config.max_retries;
             let response = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
@@ -595,7 +622,8 @@ impl Client {
                         });
                     }
                     if retries_left {
-                        self.backoff(&request, attempt).await?;
+                        failures += 1;
+                        self.backoff(&request, failures).await?;
                         continue;
                     }
                     return Err(if e.is_timeout() {
@@ -647,7 +675,8 @@ impl Client {
                         });
                     }
                     if retries_left {
-                        self.backoff(&request, attempt).await?;
+                        failures += 1;
+                        self.backoff(&request, failures).await?;
                         continue;
                     }
                     return Err(ApiError::Timeout {
@@ -677,7 +706,8 @@ impl Client {
                 }
                 Decision::RetryThrottled => continue,
                 Decision::RetryAfterBackoff => {
-                    self.backoff(&request, attempt).await?;
+                    failures += 1;
+                    self.backoff(&request, failures).await?;
                     continue;
                 }
                 Decision::Fail(kind) => {
@@ -879,6 +909,8 @@ struct DomainList {
     total_pages: Option<u64>,
     /// Rows on the page taken last.
     last_count: u64,
+    /// The list may change while read (see `Client::domains_attached_now`).
+    changing: bool,
 }
 
 impl DomainList {
@@ -900,6 +932,9 @@ impl DomainList {
         for d in list.data {
             let d = d.into_model();
             if let Some(first) = self.seen.insert(d.id, page) {
+                if self.changing {
+                    continue;
+                }
                 return Err(ApiError::InconsistentList {
                     detail: format!(
                         "domain id {} appeared on page {first} and again on page {page}",
@@ -921,6 +956,7 @@ impl DomainList {
     fn finish(self) -> Result<Vec<LiveDomain>, ApiError> {
         if let Some(t) = self.total
             && t != self.domains.len() as u64
+            && !self.changing
         {
             return Err(ApiError::InconsistentList {
                 detail: format!(

@@ -76,8 +76,11 @@ struct State {
     /// Whether any answer carried rate-limit headers; whether any answer came at all.
     headers_seen: bool,
     answers_seen: bool,
-    /// Time spent waiting, against the patience.
+    /// Time spent waiting (the union of every task's waits: ten tasks waiting the same minute
+    /// wait one minute), against the patience.
     waited: Duration,
+    /// When the latest wait counted so far ends.
+    horizon: Option<Instant>,
 }
 
 /// A request's place in the pace; hand it back with `observe` (or drop it for a failure
@@ -181,20 +184,28 @@ impl Pacer {
         }
     }
 
-    /// Sleeps `d` against the patience; an error instead when it would run out.
+    /// Sleeps `d` against the patience; an error instead when it would run out. Only the part
+    /// of a wait beyond every wait already counted adds to the time waited, and only that part
+    /// is announced, so concurrent requests waiting for the same window count it once.
     async fn sleep(&self, d: Duration) -> Result<(), OutOfPatience> {
-        {
+        let announce = {
             let mut s = self.state.lock().await;
-            if s.waited + d > self.max_wait {
+            let now = Instant::now();
+            let end = now + d;
+            let from = s.horizon.map_or(now, |h| h.max(now));
+            let added = end.saturating_duration_since(from);
+            if s.waited + added > self.max_wait {
                 return Err(OutOfPatience {
                     wanted: d,
                     waited: s.waited,
                     max_wait: self.max_wait,
                 });
             }
-            s.waited += d;
-        }
-        if d >= ANNOUNCE {
+            s.waited += added;
+            s.horizon = Some(s.horizon.map_or(end, |h| h.max(end)));
+            added >= ANNOUNCE
+        };
+        if announce {
             tracing::warn!(
                 "RunCloud's rate limit: waiting {} s",
                 d.as_secs_f64().ceil() as u64
