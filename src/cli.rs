@@ -13,7 +13,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "rcdomains",
-    version,
+    version = env!("RCDOMAINS_VERSION"),
     about = "Keep a WordPress multisite network's domains and its RunCloud web application in agreement",
     long_about = "Keep a WordPress multisite network's domains and its RunCloud web application in agreement.\n\nA desired-state YAML file is planned against the live RunCloud state and applied.\nCredentials come from the environment: RUNCLOUD_API_TOKEN (API v3), or RUNCLOUD_API_KEY and RUNCLOUD_API_SECRET (legacy API v2); the plugin's WU_RUNCLOUD_* names and --wp-config work too.",
     after_help = "Exit codes: 0 success (plan --detailed-exitcode: no changes), 1 error, 2 changes pending (plan --detailed-exitcode, generate --check), 3 refused by a safety gate, 4 apply finished with failures."
