@@ -36,6 +36,11 @@ pub(super) enum Version {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct InflatePages;
 
+/// Marks a certificate order whose certificate the web server will not present (the
+/// `undeployed` fault).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Undeployed;
+
 /// The shared state of the API server.
 pub(super) struct Api {
     pub world: World,
@@ -280,6 +285,19 @@ fn is_domain_list(path: &str) -> bool {
     path.trim_end_matches('/').ends_with("/domains")
 }
 
+/// A certificate order: `POST …/ssl` (install, of the app or of a domain) or
+/// `PUT …/ssl/{id}` (redeploy); not the SSL mode switch (`…/ssl/advanced`).
+fn is_certificate_order(method: &str, path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    match method {
+        "POST" => path.ends_with("/ssl"),
+        "PUT" => path
+            .rsplit_once("/ssl/")
+            .is_some_and(|(_, id)| id.bytes().all(|b| b.is_ascii_digit()) && !id.is_empty()),
+        _ => false,
+    }
+}
+
 /// The value of query parameter `key`.
 pub(super) fn query_param<'a>(query: Option<&'a str>, key: &str) -> Option<&'a str> {
     query?
@@ -317,6 +335,7 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
             path: &path,
             is_list: method == "GET" && is_domain_list(&path),
             page,
+            is_order: is_certificate_order(&method, &path),
         })
         .or_else(|| api.roll_chaos());
     let (limit, remaining, over, reset_in) = api.count(auth);
@@ -378,6 +397,25 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
             }
             FaultKind::Slow => tokio::time::sleep(Duration::from_millis(fault.delay_ms())).await,
             FaultKind::LostResponse => lose_after = Some(fault.delay_ms()),
+            FaultKind::OrderInvalid => {
+                early = Some(
+                    ApiError::unprocessable(
+                        "Failed to issue the SSL certificate: Let's Encrypt could not validate the domains (urn:ietf:params:acme:error:unauthorized: Invalid response to the HTTP-01 challenge: 404)",
+                    )
+                    .into_response(),
+                );
+            }
+            FaultKind::OrderRateLimited => {
+                early = Some(
+                    ApiError::unprocessable(
+                        "Failed to issue the SSL certificate: Let's Encrypt refused the order (urn:ietf:params:acme:error:rateLimited: too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s)",
+                    )
+                    .into_response(),
+                );
+            }
+            FaultKind::Undeployed => {
+                req.extensions_mut().insert(Undeployed);
+            }
             FaultKind::TruncateList => {
                 if fault.page.is_some() {
                     early = Some(
@@ -571,6 +609,27 @@ mod unit {
         assert_eq!(base64_decode("YQ==").as_deref(), Some(&b"a"[..]));
         assert_eq!(base64_decode("!!"), None);
         assert_eq!(base64_decode("Y"), None);
+    }
+
+    #[test]
+    fn certificate_orders_are_told_from_other_ssl_requests() {
+        let app = "/api/v3/servers/1/webapps/2";
+        assert!(is_certificate_order("POST", &format!("{app}/ssl")));
+        assert!(is_certificate_order("PUT", &format!("{app}/ssl/7")));
+        assert!(is_certificate_order(
+            "POST",
+            &format!("{app}/domains/3/ssl")
+        ));
+        assert!(is_certificate_order(
+            "PUT",
+            &format!("{app}/domains/3/ssl/9")
+        ));
+        assert!(!is_certificate_order(
+            "POST",
+            &format!("{app}/ssl/advanced")
+        ));
+        assert!(!is_certificate_order("GET", &format!("{app}/ssl")));
+        assert!(!is_certificate_order("POST", &format!("{app}/domains")));
     }
 
     #[test]

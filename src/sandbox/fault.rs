@@ -32,6 +32,13 @@ use serde::{Deserialize, Serialize};
 ///        | truncate_list[=PAGE]   on domain-list GETs: with PAGE, that page answers 500; without,
 ///                                 the answer claims one page more (and per_page more items) than
 ///                                 there are
+///        | order_invalid          on certificate orders: 422, Let's Encrypt could not validate
+///                                 the names (nothing is issued)
+///        | order_rate_limited     on certificate orders: 422, Let's Encrypt refuses the order
+///                                 for its rate limit (nothing is issued)
+///        | undeployed             on certificate orders: the order succeeds, but the web server
+///                                 keeps presenting the certificate it had (a reload that did
+///                                 not happen)
 /// KEY   := method (GET, POST, ...) | path (substring of the request path)
 ///        | times (requests hit; default 1; 0 = every matching request)
 ///        | after (matching requests let through before the first hit; default 0)
@@ -39,7 +46,8 @@ use serde::{Deserialize, Serialize};
 /// ```
 ///
 /// Examples: `status=503,times=2,method=GET,path=/domains`, `rate_limited=7`, `reset,method=POST`,
-/// `lost_response,method=POST,path=/domains`, `truncate_list=2`, `slow=1500,after=3`.
+/// `lost_response,method=POST,path=/domains`, `truncate_list=2`, `slow=1500,after=3`,
+/// `order_invalid,times=3`, `undeployed`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
@@ -88,9 +96,20 @@ pub enum FaultKind {
     Redirect,
     EchoAuth,
     Quota,
+    OrderInvalid,
+    OrderRateLimited,
+    Undeployed,
 }
 
 impl FaultKind {
+    /// Kinds that hit only certificate orders (an SSL install or redeploy).
+    pub fn hits_orders_only(self) -> bool {
+        matches!(
+            self,
+            FaultKind::OrderInvalid | FaultKind::OrderRateLimited | FaultKind::Undeployed
+        )
+    }
+
     fn parse(s: &str) -> Option<FaultKind> {
         Some(match s.replace('-', "_").as_str() {
             "status" => FaultKind::Status,
@@ -104,6 +123,9 @@ impl FaultKind {
             "redirect" => FaultKind::Redirect,
             "echo_auth" => FaultKind::EchoAuth,
             "quota" => FaultKind::Quota,
+            "order_invalid" => FaultKind::OrderInvalid,
+            "order_rate_limited" => FaultKind::OrderRateLimited,
+            "undeployed" => FaultKind::Undeployed,
             _ => return None,
         })
     }
@@ -190,6 +212,9 @@ impl Fault {
         {
             return false;
         }
+        if self.kind.hits_orders_only() && !req.is_order {
+            return false;
+        }
         if self.kind == FaultKind::TruncateList {
             if !req.is_list {
                 return false;
@@ -237,7 +262,12 @@ impl FromStr for Fault {
                 FaultKind::RateLimited => "retry_after",
                 FaultKind::Slow | FaultKind::LostResponse => "ms",
                 FaultKind::TruncateList => "page",
-                FaultKind::Reset | FaultKind::Empty | FaultKind::EchoAuth => {
+                FaultKind::Reset
+                | FaultKind::Empty
+                | FaultKind::EchoAuth
+                | FaultKind::OrderInvalid
+                | FaultKind::OrderRateLimited
+                | FaultKind::Undeployed => {
                     return Err(fail(format!("{kind_text} takes no value")));
                 }
             };
@@ -284,6 +314,8 @@ pub(super) struct FaultRequest<'a> {
     pub is_list: bool,
     /// The `page` asked for (1 when absent).
     pub page: u32,
+    /// A certificate order: an SSL install (POST) or redeploy (PUT).
+    pub is_order: bool,
 }
 
 struct Armed {

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::api::{Api, ApiError, InflatePages, Version};
+use super::api::{Api, ApiError, InflatePages, Undeployed, Version};
 use super::names;
 use super::seed::{DEFAULT_CREATED_AT, DomainKind, Redirection, ServerIpField, SslModeFields};
 use super::time;
@@ -546,6 +546,7 @@ pub(super) async fn set_ssl_mode(
         } else {
             a.domain_certs.clear();
         }
+        a.stale.clear();
         a.advanced = advanced;
     }
     if let Some(auto) = auto {
@@ -686,6 +687,7 @@ fn basic_names(a: &App) -> Result<Vec<String>, ApiError> {
 pub(super) async fn install_basic_ssl(
     State(api): State<Arc<Api>>,
     Path(p): Params,
+    undeployed: Option<Extension<Undeployed>>,
     body: Bytes,
 ) -> Answer {
     let (server, app) = app_ids(&api, &p)?;
@@ -695,13 +697,16 @@ pub(super) async fn install_basic_ssl(
     let cert = issue(&mut state, server, names, &order)?;
     let a = app_mut(&mut state, server, app)?;
     let answer = ok(cert_json(&cert));
+    a.keep_presented(None, undeployed.is_some());
     a.basic_cert = Some(cert);
+    a.deployed(None, undeployed.is_some());
     answer
 }
 
 pub(super) async fn redeploy_basic_ssl(
     State(api): State<Arc<Api>>,
     Path(p): Params,
+    undeployed: Option<Extension<Undeployed>>,
     body: Bytes,
 ) -> Answer {
     let (server, app) = app_ids(&api, &p)?;
@@ -719,7 +724,9 @@ pub(super) async fn redeploy_basic_ssl(
     let cert = issue(&mut state, server, names, &order)?;
     let a = app_mut(&mut state, server, app)?;
     let answer = ok(cert_json(&cert));
+    a.keep_presented(None, undeployed.is_some());
     a.basic_cert = Some(cert);
+    a.deployed(None, undeployed.is_some());
     answer
 }
 
@@ -748,6 +755,7 @@ fn domain_names(a: &App, domain: u64) -> Result<Vec<String>, ApiError> {
 pub(super) async fn install_domain_ssl(
     State(api): State<Arc<Api>>,
     Path(p): Params,
+    undeployed: Option<Extension<Undeployed>>,
     body: Bytes,
 ) -> Answer {
     let (server, app) = app_ids(&api, &p)?;
@@ -764,15 +772,17 @@ pub(super) async fn install_domain_ssl(
     }
     let names = domain_names(app_mut(&mut state, server, app)?, domain)?;
     let cert = issue(&mut state, server, names, &order)?;
-    app_mut(&mut state, server, app)?
-        .domain_certs
-        .insert(domain, cert);
+    let a = app_mut(&mut state, server, app)?;
+    a.keep_presented(Some(domain), undeployed.is_some());
+    a.domain_certs.insert(domain, cert);
+    a.deployed(Some(domain), undeployed.is_some());
     ok(json!({}))
 }
 
 pub(super) async fn redeploy_domain_ssl(
     State(api): State<Arc<Api>>,
     Path(p): Params,
+    undeployed: Option<Extension<Undeployed>>,
     body: Bytes,
 ) -> Answer {
     let (server, app) = app_ids(&api, &p)?;
@@ -791,8 +801,9 @@ pub(super) async fn redeploy_domain_ssl(
     let order = cert_order(&body_fields(&body), Some(&old))?;
     let names = domain_names(a, domain)?;
     let cert = issue(&mut state, server, names, &order)?;
-    app_mut(&mut state, server, app)?
-        .domain_certs
-        .insert(domain, cert);
+    let a = app_mut(&mut state, server, app)?;
+    a.keep_presented(Some(domain), undeployed.is_some());
+    a.domain_certs.insert(domain, cert);
+    a.deployed(Some(domain), undeployed.is_some());
     ok(json!({}))
 }

@@ -95,6 +95,56 @@ pub(super) struct App {
     pub basic_cert: Option<Cert>,
     /// Advanced-mode certificates by domain id.
     pub domain_certs: BTreeMap<u64, Cert>,
+    /// What the web server still presents instead of the certificate RunCloud holds, after an
+    /// order whose certificate was not deployed (the `undeployed` fault): by slot (`None` the
+    /// app's basic certificate, `Some(id)` a domain's), the certificate presented before
+    /// (`None`: none).
+    pub stale: BTreeMap<Option<u64>, Option<Cert>>,
+}
+
+impl App {
+    /// The basic certificate the web server presents.
+    fn presented_basic(&self) -> Option<&Cert> {
+        match self.stale.get(&None) {
+            Some(stale) => stale.as_ref(),
+            None => self.basic_cert.as_ref(),
+        }
+    }
+
+    /// The per-domain certificates the web server presents.
+    fn presented_domain_certs(&self) -> Vec<&Cert> {
+        let mut ids: Vec<u64> = self.domain_certs.keys().copied().collect();
+        ids.extend(self.stale.keys().filter_map(|k| *k));
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .filter_map(|id| match self.stale.get(&Some(id)) {
+                Some(stale) => stale.as_ref(),
+                None => self.domain_certs.get(&id),
+            })
+            .collect()
+    }
+
+    /// Records a new certificate in `slot`: deployed, or (`undeployed`) held by RunCloud while
+    /// the web server keeps presenting what it presented before.
+    pub fn deployed(&mut self, slot: Option<u64>, undeployed: bool) {
+        if !undeployed {
+            self.stale.remove(&slot);
+        }
+    }
+
+    /// Before replacing the certificate of `slot`: when it will not be deployed, remember what
+    /// the web server presents now (unless it already presents an older one).
+    pub fn keep_presented(&mut self, slot: Option<u64>, undeployed: bool) {
+        if !undeployed || self.stale.contains_key(&slot) {
+            return;
+        }
+        let now = match slot {
+            None => self.basic_cert.clone(),
+            Some(id) => self.domain_certs.get(&id).cloned(),
+        };
+        self.stale.insert(slot, now);
+    }
 }
 
 #[derive(Clone)]
@@ -240,6 +290,7 @@ impl State {
         let a = self.app_mut(server, app)?;
         let index = a.domains.iter().position(|d| d.id == id)?;
         a.domain_certs.remove(&id);
+        a.stale.remove(&Some(id));
         Some(a.domains.remove(index))
     }
 
@@ -392,6 +443,7 @@ impl World {
                         auto_ssl: app.ssl.auto_ssl,
                         basic_cert,
                         domain_certs,
+                        stale: BTreeMap::new(),
                     },
                 );
             }
@@ -558,12 +610,12 @@ impl World {
             .apps
             .values()
             .filter(|a| a.advanced)
-            .flat_map(|a| a.domain_certs.values());
+            .flat_map(|a| a.presented_domain_certs());
         let basic = state
             .apps
             .values()
             .filter(|a| !a.advanced)
-            .filter_map(|a| a.basic_cert.as_ref());
+            .filter_map(|a| a.presented_basic());
         let candidates: Vec<&Cert> = advanced.chain(basic).collect();
         candidates
             .iter()
@@ -639,7 +691,7 @@ impl World {
             .find(|a| a.domains.iter().any(|d| d.name == name || d.name == apex))?;
         // Like nginx without a matching server block: the app's certificate, or a default
         // self-signed one that names no customer domain.
-        Some(match app.basic_cert.as_ref() {
+        Some(match app.presented_basic() {
             Some(c) => c.view(),
             None => {
                 let now = jiff::Timestamp::now().as_second();
