@@ -1,13 +1,15 @@
 //! `execute(plan, client)`: carries out a plan and reports every outcome.
 //!
 //! Owns the order (removals, then additions and updates, then SSL), bounded parallelism, and
-//! the per-action outcome. It makes no decisions: what to do and whether is the planner's; here
-//! only the API's answer decides `ok` or `failed`. Prints nothing.
+//! the per-action outcome, and the record of every certificate order sent (for the ledger). It
+//! makes no decisions: what to do and whether is the planner's; here only the API's answer
+//! decides `ok` or `failed`. Prints nothing.
 
 use crate::checks::cert_names;
+use crate::checks::verify::Verification;
 use crate::model::DomainName;
 use crate::model::{DomainSettings, LiveDomain};
-use crate::plan::{Action, ActionKind, Plan, SslOrder};
+use crate::plan::{Action, ActionKind, LedgerEntry, OrderOutcome, Plan, SslOrder};
 use crate::runcloud::{ApiError, Client, DeleteOutcome};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -32,11 +34,17 @@ pub enum Status {
     Skipped { why: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub outcomes: Vec<Outcome>,
     /// API requests the whole run made (filled in by the command).
     pub api_requests: Option<u64>,
+    /// Every certificate order sent (refused ones and those of unknown outcome included), for
+    /// the ledger.
+    pub orders: Vec<LedgerEntry>,
+    /// With `--verify`: what the server presents for each name the orders covered (filled in
+    /// by the command).
+    pub verification: Option<Verification>,
 }
 
 impl Report {
@@ -82,16 +90,53 @@ pub async fn execute(plan: &Plan, client: &Client, parallelism: usize) -> Report
         outcomes.extend(run_phase(plan, client, actions, parallelism).await);
     }
     let ssl: Vec<&Action> = plan.actions.iter().filter(|a| a.phase() == 2).collect();
+    let mut orders = Vec::new();
     if !ssl.is_empty() {
         let domain_phase_failed = outcomes
             .iter()
             .any(|o| matches!(o.status, Status::Failed { .. }));
-        outcomes.extend(run_ssl(plan, client, &ssl, domain_phase_failed).await);
+        outcomes.extend(run_ssl(plan, client, &ssl, domain_phase_failed, &mut orders).await);
     }
     Report {
         outcomes,
         api_requests: Some(client.request_count()),
+        orders,
+        verification: None,
     }
+}
+
+/// The ledger's record of an order that was sent, or `None` when the request never left
+/// (it could not be placed: nothing to count against Let's Encrypt's limits).
+fn order_record(
+    plan: &Plan,
+    covers: &[DomainName],
+    result: &Result<(), ApiError>,
+) -> Option<LedgerEntry> {
+    let (outcome, message) = match result {
+        Ok(()) => (OrderOutcome::Ok, "certificate ordered".to_string()),
+        Err(e @ ApiError::Status { .. }) => (
+            OrderOutcome::Failed,
+            e.excerpt().map_or_else(|| e.to_string(), str::to_string),
+        ),
+        Err(
+            e @ (ApiError::OutcomeUnknown { .. }
+            | ApiError::Timeout { .. }
+            | ApiError::NotJson { .. }
+            | ApiError::Shape { .. }),
+        ) => (OrderOutcome::Unknown, e.to_string()),
+        Err(_) => return None,
+    };
+    let mut names = covers.to_vec();
+    names.sort();
+    names.dedup();
+    Some(LedgerEntry {
+        at: jiff::Timestamp::now().as_second(),
+        server: plan.server_id,
+        app: plan.app_id,
+        names,
+        outcome,
+        message,
+    })
 }
 
 /// The SSL phase. Re-checks its preconditions first: every domain change succeeded, and the
@@ -102,6 +147,7 @@ async fn run_ssl(
     client: &Client,
     actions: &[&Action],
     domain_phase_failed: bool,
+    orders: &mut Vec<LedgerEntry>,
 ) -> Vec<Outcome> {
     let skip_all = |why: String| -> Vec<Outcome> {
         actions
@@ -169,6 +215,7 @@ async fn run_ssl(
                                 .await
                         }
                     };
+                    orders.extend(order_record(plan, covers, &result));
                     match result {
                         Ok(()) => ok(format!(
                             "certificate ordered for {} names ({})",
@@ -191,7 +238,7 @@ async fn run_ssl(
                     (Some(d), Some(id)) if d.id != *id => Status::Skipped {
                         why: format!("{name} was re-attached since the plan; run plan again"),
                     },
-                    (Some(d), _) => install_advanced(plan, client, d.id, covers).await,
+                    (Some(d), _) => install_advanced(plan, client, d.id, covers, orders).await,
                 }
             }
             SslOrder::AdvancedRedeploy {
@@ -209,21 +256,24 @@ async fn run_ssl(
                     Some(d) if cert_names(d) != *covers => Status::Skipped {
                         why: format!("{name}'s www setting changed since the plan; run plan again"),
                     },
-                    Some(_) => match client
-                        .redeploy_advanced_ssl(
-                            plan.server_id,
-                            plan.app_id,
-                            *domain_id,
-                            *certificate_id,
-                        )
-                        .await
-                    {
-                        Ok(()) => ok(format!(
-                            "certificate {certificate_id} redeployed for {}",
-                            joined(covers)
-                        )),
-                        Err(e) => failed(e),
-                    },
+                    Some(_) => {
+                        let result = client
+                            .redeploy_advanced_ssl(
+                                plan.server_id,
+                                plan.app_id,
+                                *domain_id,
+                                *certificate_id,
+                            )
+                            .await;
+                        orders.extend(order_record(plan, covers, &result));
+                        match result {
+                            Ok(()) => ok(format!(
+                                "certificate {certificate_id} redeployed for {}",
+                                joined(covers)
+                            )),
+                            Err(e) => failed(e),
+                        }
+                    }
                 }
             }
         };
@@ -244,6 +294,7 @@ async fn install_advanced(
     client: &Client,
     domain: u64,
     covers: &[DomainName],
+    orders: &mut Vec<LedgerEntry>,
 ) -> Status {
     match client
         .domain_certificate(plan.server_id, plan.app_id, domain)
@@ -265,10 +316,11 @@ async fn install_advanced(
             };
         }
     }
-    match client
+    let result = client
         .install_advanced_ssl(plan.server_id, plan.app_id, domain, plan.ssl_staging)
-        .await
-    {
+        .await;
+    orders.extend(order_record(plan, covers, &result));
+    match result {
         Ok(()) => ok(format!("certificate ordered for {}", joined(covers))),
         Err(e) => failed(e),
     }

@@ -16,7 +16,7 @@ use std::path::PathBuf;
     version = env!("RCDOMAINS_VERSION"),
     about = "Keep a WordPress multisite network's domains and its RunCloud web application in agreement",
     long_about = "Keep a WordPress multisite network's domains and its RunCloud web application in agreement.\n\nA desired-state YAML file is planned against the live RunCloud state and applied.\nCredentials come from the environment: RUNCLOUD_API_TOKEN (API v3), or RUNCLOUD_API_KEY and RUNCLOUD_API_SECRET (legacy API v2); the plugin's WU_RUNCLOUD_* names and --wp-config work too.",
-    after_help = "Exit codes: 0 success (plan --detailed-exitcode: no changes), 1 error, 2 changes pending (plan --detailed-exitcode, generate --check), 3 refused by a safety gate, 4 apply finished with failures."
+    after_help = "Exit codes: 0 success (plan --detailed-exitcode: no changes; audit: nothing to report), 1 error, 2 changes pending (plan --detailed-exitcode, generate --check) or findings (audit), 3 refused by a safety gate, 4 apply finished with failures (or, with --verify, certificates not verified)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -119,6 +119,8 @@ pub enum ColorArg {
 pub enum Command {
     /// Check the desired-state file offline (no network).
     Validate(GateArgs),
+    /// Read-only health report for a nightly job: drift, renewal-at-risk, expiring or uncovered certificates, deferred items.
+    Audit(AuditArgs),
     /// Read live state and print the plan; changes nothing.
     Plan(PlanCommandArgs),
     /// Carry out a fresh plan (asks on a terminal; needs --yes otherwise), or exactly a saved plan.
@@ -163,11 +165,41 @@ pub struct PlanArgs {
     pub allow_removals: Option<u32>,
 }
 
+/// The certificate-order ledger, for `plan` and `apply`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LedgerArgs {
+    /// A JSON ledger of every certificate order (time, names, outcome, the API's message),
+    /// for CI to cache between runs; apply records its orders there (created when missing).
+    /// With it, a name set whose order failed backs off (1 h, 6 h, then 24 h) and Let's
+    /// Encrypt's rate limits are kept from its history; without it, at most 10 orders per
+    /// registered domain in one run.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// Order now for NAME although the ledger says its name set is backing off after a failed
+    /// order (repeatable). Let's Encrypt's limits still hold.
+    #[arg(long = "retry-now", value_name = "NAME", requires = "ledger")]
+    pub retry_now: Vec<String>,
+}
+
+/// `rcdomains audit`'s own flags.
+#[derive(Debug, Args, Clone, Default)]
+#[command(
+    after_help = "Audit reads RunCloud, DNS and the certificates the server presents, and changes nothing (it sends no write request).\nExit codes: 0 nothing to report, 2 findings, 1 error."
+)]
+pub struct AuditArgs {
+    /// The certificate-order ledger (only read): orders backing off or over Let's Encrypt's
+    /// limits are reported as deferred, with when they are due.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+}
+
 /// `rcdomains plan`'s own flags.
 #[derive(Debug, Args, Clone, Default)]
 pub struct PlanCommandArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
     /// Also save the plan (JSON, with its inputs and fingerprint) to FILE, for `rcdomains apply FILE`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -199,6 +231,19 @@ pub struct ApplyArgs {
     /// skipped with why) to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+    /// After the SSL phase, probe every name the orders covered (a TLS handshake with its SNI
+    /// at the server's address) until the server presents a certificate covering it, for at
+    /// most SECS seconds [default: 120]; exit 4 when any stays unverified. Give PLANFILE
+    /// before it, or write --verify=SECS.
+    #[arg(
+        long,
+        value_name = "SECS",
+        num_args = 0..=1,
+        default_missing_value = "120"
+    )]
+    pub verify: Option<u64>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -46,6 +46,16 @@ pub struct SavedOptions {
     pub allow_empty: bool,
     /// False when the plan was made with --skip-dns.
     pub dns_checked: bool,
+    /// `--retry-now` names: orders covering them were planned through a back-off.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retry_now: Vec<String>,
+    /// The plan was made with `--ledger` (apply must be given one too).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ledger: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The desired state after validation and normalisation.
@@ -91,6 +101,8 @@ pub fn inputs(desired: &Desired, live: &LiveState, checks: &Checks, plan: &Plan)
             allow_removals: None,
             allow_empty: false,
             dns_checked: checks.dns_checked,
+            retry_now: vec![],
+            ledger: false,
         },
         desired: DesiredInputs {
             server: desired.target.server,
@@ -194,9 +206,16 @@ fn domain_certificates_text(
 }
 
 impl Inputs {
-    pub fn with_options(mut self, options: PlanOptions) -> Inputs {
+    pub fn with_options(mut self, options: &PlanOptions) -> Inputs {
         self.options.allow_removals = options.allow_removals;
         self.options.allow_empty = options.allow_empty;
+        self.options.retry_now = options.retry_now.iter().map(ToString::to_string).collect();
+        self
+    }
+
+    /// Whether the plan was made with a ledger.
+    pub fn with_ledger(mut self, ledger: bool) -> Inputs {
+        self.options.ledger = ledger;
         self
     }
 
@@ -204,6 +223,12 @@ impl Inputs {
         PlanOptions {
             allow_removals: self.options.allow_removals,
             allow_empty: self.options.allow_empty,
+            retry_now: self
+                .options
+                .retry_now
+                .iter()
+                .map(|n| DomainName::from_live(n))
+                .collect(),
         }
     }
 }

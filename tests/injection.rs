@@ -438,6 +438,7 @@ fn plan_and_report(names: &[DomainName]) -> (Plan, Report) {
                 ]
             })
             .collect(),
+        ..Default::default()
     };
     (plan, report)
 }

@@ -4,6 +4,7 @@
 mod support;
 
 mod bad_input;
+mod certificates;
 mod dns_tls;
 mod end_to_end;
 mod generate;

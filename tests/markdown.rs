@@ -67,6 +67,7 @@ pub fn plan_with(live: Vec<ListedDomain>, actions: Vec<Action>, deferred: Vec<De
             name: n("network.example"),
             why: KeptReason::Primary,
         }],
+        warnings: vec![],
         refusal: None,
         live_list,
         planned_list,
@@ -301,6 +302,7 @@ fn markdown_report_lists_failures_first() {
                 },
             },
         ],
+        ..Default::default()
     };
     let text = markdown::report(&report);
     assert!(text.find("**failed**").unwrap() < text.find("removed old.example.com").unwrap());

@@ -4,6 +4,7 @@
 
 pub mod dns;
 pub mod tls;
+pub mod verify;
 
 #[cfg(test)]
 mod tests;
@@ -38,6 +39,8 @@ pub struct Checks {
     /// certificate is ordered.
     pub dns_checked: bool,
     pub dns: BTreeMap<DomainName, DnsFinding>,
+    /// What the server presents for each attached name, asked at the server's address whatever
+    /// the name's DNS says (so a name that moved away still shows its certificate's expiry).
     pub tls: BTreeMap<DomainName, Coverage>,
 }
 
@@ -101,8 +104,8 @@ pub fn cert_names(d: &LiveDomain) -> Vec<DomainName> {
 }
 
 /// Looks up every name a certificate would cover (desired and attached names, with their
-/// `www.` twins), then reads the certificate the server presents for each attached name whose
-/// DNS is ready.
+/// `www.` twins), then reads the certificate the server presents for each attached name (at
+/// the server's address, whatever its DNS says).
 pub async fn run(
     desired: &Desired,
     live: &LiveState,
@@ -151,10 +154,7 @@ pub async fn run(
         .map(|(n, f)| (DomainName::from_live(&n), f))
         .collect();
 
-    let probe_names: Vec<DomainName> = attached
-        .into_iter()
-        .filter(|n| dns.get(n).is_some_and(DnsFinding::is_ready))
-        .collect();
+    let probe_names: Vec<DomainName> = attached.into_iter().collect();
     tracing::info!(
         names = probe_names.len(),
         port = opts.tls_port,

@@ -1,8 +1,10 @@
 //! `rcdomains apply`: plan afresh, confirm, carry out, report — or carry out exactly a saved
 //! plan (`apply PLANFILE`), refusing when anything it was computed from has drifted.
 
-use super::{Planned, Session, compute, options, render_plan};
+use super::ledger::LedgerFile;
+use super::{Planned, Session, compute, open_ledger, options, render_plan};
 use crate::apply::{self, Report};
+use crate::checks::verify::{self, VerifyOptions};
 use crate::cli::{ApplyArgs, Format, Global};
 use crate::desired::{self, Target};
 use crate::exit::Exit;
@@ -12,6 +14,7 @@ use crate::runcloud::credentials;
 use crate::saved::{self, Saved};
 use anyhow::{Context, bail};
 use std::path::Path;
+use std::time::Duration;
 
 pub async fn run(g: &Global, args: &ApplyArgs, out: &Output) -> anyhow::Result<Exit> {
     if let Some(planfile) = &args.planfile {
@@ -19,19 +22,24 @@ pub async fn run(g: &Global, args: &ApplyArgs, out: &Output) -> anyhow::Result<E
     }
     let desired = desired::load(&g.file)?;
     let session = Session::from_env(g, &desired)?;
-    execute(g, args, out, &desired, &session).await
+    let mut ledger = open_ledger(args.ledger.ledger.as_deref())?;
+    execute(g, args, out, &desired, &session, ledger.as_mut()).await
 }
 
-/// Plans and applies with an existing session (also used by the demo).
+/// Plans and applies with an existing session (also used by the demo), recording the orders
+/// in `ledger` when there is one.
 pub async fn execute(
     g: &Global,
     args: &ApplyArgs,
     out: &Output,
     desired: &desired::Desired,
     session: &Session,
+    ledger: Option<&mut LedgerFile>,
 ) -> anyhow::Result<Exit> {
-    let planned = compute(g, out, desired, session, options(args.plan)).await?;
-    carry_out(g, args, out, &planned, session, true).await
+    let options = options(args.plan, &args.ledger)?;
+    let history = ledger.as_deref().map(|l| &l.ledger);
+    let planned = compute(g, out, desired, session, &options, history).await?;
+    carry_out(g, args, out, &planned, session, true, ledger).await
 }
 
 /// `apply PLANFILE`: recompute the saved plan from the desired file it names and the live
@@ -48,6 +56,11 @@ async fn apply_saved(
             "--allow-removals and --allow-empty are options of `plan`: {file} carries the ones it was planned with; plan again with them to change them"
         );
     }
+    if !args.ledger.retry_now.is_empty() {
+        bail!(
+            "--retry-now is an option of `plan` here: {file} carries the names it was planned with; plan again with it to change them"
+        );
+    }
     let text = crate::input::read_to_string(planfile, "the saved plan")?;
     let saved = Saved::parse(&text, &file)?;
     if !saved.is_intact() {
@@ -57,6 +70,11 @@ async fn apply_saved(
         return Ok(Exit::Refused);
     }
     let inputs = &saved.inputs;
+    if inputs.options.ledger && args.ledger.ledger.is_none() {
+        bail!(
+            "{file} was planned with --ledger: pass the same --ledger FILE to apply, so that it plans from the same history and records its orders"
+        );
+    }
     if inputs.options.dns_checked && g.skip_dns {
         bail!(
             "{file} was planned with DNS checks and apply checks DNS again: drop --skip-dns (pass --resolver if the plan used one)"
@@ -77,7 +95,9 @@ async fn apply_saved(
         app: Some(inputs.live.app_id),
     };
     let session = Session::for_target(&g, target, &file, resolved)?;
-    let planned = compute(&g, out, &desired, &session, inputs.plan_options()).await?;
+    let mut ledger = open_ledger(args.ledger.ledger.as_deref())?;
+    let history = ledger.as_ref().map(|l| &l.ledger);
+    let planned = compute(&g, out, &desired, &session, &inputs.plan_options(), history).await?;
     let fresh = planned.json(true);
     if fresh.fingerprint.as_deref() != Some(saved.fingerprint.as_str()) {
         let dns_now = |name: &str| {
@@ -115,11 +135,11 @@ async fn apply_saved(
         }
         return Ok(Exit::Refused);
     }
-    carry_out(&g, args, out, &planned, &session, false).await
+    carry_out(&g, args, out, &planned, &session, false, ledger.as_mut()).await
 }
 
 /// Shows the plan, asks when `confirm` (a fresh plan; a saved one was reviewed already),
-/// applies, and reports.
+/// applies, records the orders in the ledger, verifies (`--verify`), and reports.
 async fn carry_out(
     g: &Global,
     args: &ApplyArgs,
@@ -127,6 +147,7 @@ async fn carry_out(
     planned: &Planned,
     session: &Session,
     confirm: bool,
+    ledger: Option<&mut LedgerFile>,
 ) -> anyhow::Result<Exit> {
     let plan = &planned.plan;
     if g.format == Format::Text || plan.refusal.is_some() || !plan.has_changes() {
@@ -137,8 +158,8 @@ async fn carry_out(
     }
     if !plan.has_changes() {
         let nothing = Report {
-            outcomes: vec![],
             api_requests: plan.api_requests,
+            ..Report::default()
         };
         finish(g, args, out, &nothing, false)?;
         return Ok(Exit::Success);
@@ -161,15 +182,61 @@ async fn carry_out(
         &format!("applying {} actions", plan.actions.len()),
         session.client.progress(),
     );
-    let report = apply::execute(plan, &session.client, args.parallelism).await;
+    let mut report = apply::execute(plan, &session.client, args.parallelism).await;
     drop(progress);
+    let mut unrecorded = false;
+    if let Some(ledger) = ledger
+        && !report.orders.is_empty()
+        && let Err(e) = ledger.record(&report.orders, jiff::Timestamp::now().as_second())
+    {
+        out.error(&e.context(
+            "the certificate orders of this run are not in the ledger; the next run cannot back off from them",
+        ));
+        unrecorded = true;
+    }
+    if let Some(secs) = args.verify {
+        report.verification = Some(verify_orders(g, out, plan, &report, secs).await);
+    }
     finish(g, args, out, &report, true)?;
     tracing::info!(requests = session.client.request_count(), "apply done");
-    Ok(if report.failed() > 0 {
+    let unverified = report
+        .verification
+        .as_ref()
+        .is_some_and(|v| v.unverified() > 0);
+    Ok(if report.failed() > 0 || unverified || unrecorded {
         Exit::Partial
     } else {
         Exit::Success
     })
+}
+
+/// `--verify SECS`: probes every name the successful orders covered until the server presents
+/// a certificate covering it, or the time is up.
+async fn verify_orders(
+    g: &Global,
+    out: &Output,
+    plan: &crate::plan::Plan,
+    report: &Report,
+    secs: u64,
+) -> verify::Verification {
+    let names: Vec<crate::model::DomainName> = report
+        .orders
+        .iter()
+        .filter(|o| o.outcome == crate::plan::OrderOutcome::Ok)
+        .flat_map(|o| o.names.iter().cloned())
+        .collect();
+    let counter = crate::progress::Counter::default();
+    let _progress = out.progress(
+        &format!("verifying {} names (at most {secs} s)", names.len()),
+        &counter,
+    );
+    let opts = VerifyOptions {
+        port: g.tls_port,
+        allowed: Duration::from_secs(secs),
+        probe_timeout: Duration::from_secs(g.dns_timeout.max(1) * 2),
+        concurrency: g.dns_concurrency.max(1),
+    };
+    verify::verify(plan.server_ip, &names, opts).await
 }
 
 /// Prints the report (when anything ran), writes `--report FILE`, and appends the Markdown

@@ -1,9 +1,12 @@
 //! `rcdomains demo`: the sandbox in-process, then plan → apply → plan on `examples/`.
 //!
-//! The first thing a new user runs: it shows a real plan, a real apply over HTTP, and that
-//! a second plan finds nothing left to do.
+//! The first thing a new user runs: it shows a real plan, a real apply over HTTP — whose
+//! certificate order Let's Encrypt (simulated) refuses, so that the next plan backs off from it
+//! — a name attached once its DNS points at the server, and that a last plan finds nothing
+//! left to do. The order ledger is kept in memory.
 
 use super::apply::execute;
+use super::ledger::LedgerFile;
 use super::{Session, compute, render_plan};
 use crate::cli::{ApplyArgs, DemoArgs, Global, PlanArgs};
 use crate::desired;
@@ -12,7 +15,7 @@ use crate::output::Output;
 use crate::plan::PlanOptions;
 use crate::runcloud::Credentials;
 use crate::runcloud::credentials::Resolved;
-use crate::sandbox::{self, RecordType, Seed};
+use crate::sandbox::{self, Fault, FaultKind, RecordType, Seed};
 use crate::secret::Secret;
 use anyhow::{Context, bail};
 
@@ -63,17 +66,45 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
         yes: true,
         parallelism: 4,
         report: None,
+        ledger: Default::default(),
+        verify: None,
     };
-    let step = |n: u8, what: &str| out.print(&out.style.bold(&format!("\n== {n}. {what}")));
+    let mut ledger = LedgerFile::in_memory();
+    let step = |n: &str, what: &str| out.print(&out.style.bold(&format!("\n== {n}. {what}")));
 
-    step(1, &format!("rcdomains plan -f {}", desired.source));
-    let first = compute(&g, out, &desired, &session, PlanOptions::default()).await?;
+    step("1", &format!("rcdomains plan -f {}", desired.source));
+    let options = PlanOptions::default();
+    let first = compute(&g, out, &desired, &session, &options, Some(&ledger.ledger)).await?;
     out.print(&render_plan(&g, out, &first));
 
-    step(2, "rcdomains apply --yes");
-    let applied = execute(&g, &apply_args, out, &desired, &session).await?;
-    if applied != Exit::Success {
-        bail!("the demo's apply did not succeed (exit {})", applied.code());
+    // Let's Encrypt (simulated) fails the first certificate order; the ledger records it, and
+    // the next plan backs off from that set of names instead of ordering it again at once.
+    let orders = first.plan.count(crate::plan::ActionKind::Ssl) > 0;
+    if orders {
+        handle.inject(Fault::new(FaultKind::OrderInvalid));
+        step(
+            "2",
+            "rcdomains apply --yes --ledger ledger.json (Let's Encrypt fails the certificate order: simulated)",
+        );
+    } else {
+        step("2", "rcdomains apply --yes --ledger ledger.json");
+    }
+    let applied = execute(&g, &apply_args, out, &desired, &session, Some(&mut ledger)).await?;
+    let expected = if orders { Exit::Partial } else { Exit::Success };
+    if applied != expected {
+        bail!(
+            "the demo's apply did not end as expected (exit {})",
+            applied.code()
+        );
+    }
+    if orders {
+        step(
+            "2b",
+            "rcdomains plan --ledger ledger.json (the failed order backs off)",
+        );
+        let backing_off =
+            compute(&g, out, &desired, &session, &options, Some(&ledger.ledger)).await?;
+        out.print(&render_plan(&g, out, &backing_off));
     }
 
     // A customer points a deferred name at the server; the next run attaches it.
@@ -83,9 +114,9 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
         });
     if let Some(d) = pointed {
         step(
-            3,
+            "3",
             &format!(
-                "the customer points {} at the server; rcdomains apply --yes",
+                "the customer points {} at the server; rcdomains apply --yes --ledger ledger.json (a new set of names: ordered at once)",
                 d.name
             ),
         );
@@ -100,7 +131,7 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
                 d.name.as_str(),
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let applied = execute(&g, &apply_args, out, &desired, &session).await?;
+        let applied = execute(&g, &apply_args, out, &desired, &session, Some(&mut ledger)).await?;
         if applied != Exit::Success {
             bail!(
                 "the demo's second apply did not succeed (exit {})",
@@ -109,8 +140,8 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
         }
     }
 
-    step(4, "rcdomains plan (again)");
-    let last = compute(&g, out, &desired, &session, PlanOptions::default()).await?;
+    step("4", "rcdomains plan (again)");
+    let last = compute(&g, out, &desired, &session, &options, Some(&ledger.ledger)).await?;
     out.print(&render_plan(&g, out, &last));
     handle.shutdown();
     if last.plan.has_changes() {

@@ -4,8 +4,10 @@
 //! command. `anyhow` lives here, for context; decisions stay in `plan`, printing in `output`.
 
 mod apply;
+mod audit;
 mod demo;
 mod generate;
+pub mod ledger;
 mod plan;
 mod sandbox;
 mod schema;
@@ -31,6 +33,7 @@ pub async fn run(cli: &Cli, out: &Output) -> anyhow::Result<Exit> {
     let g = &cli.global;
     match &cli.command {
         Command::Validate(args) => validate::run(g, *args, out),
+        Command::Audit(args) => audit::run(g, args, out).await,
         Command::Plan(args) => plan::run(g, args, out).await,
         Command::Apply(args) => apply::run(g, args, out).await,
         Command::Schema { kind } => schema::run(*kind, out),
@@ -135,12 +138,15 @@ impl Planned {
     }
 }
 
+/// Reads the live state, checks DNS and certificates, and plans, with the order history of
+/// `ledger` (`None` without `--ledger`).
 pub async fn compute(
     g: &Global,
     out: &Output,
     desired: &Desired,
     session: &Session,
-    options: PlanOptions,
+    options: &PlanOptions,
+    ledger: Option<&crate::plan::Ledger>,
 ) -> anyhow::Result<Planned> {
     let progress = out.progress(
         &format!(
@@ -187,7 +193,7 @@ pub async fn compute(
         )?
     };
     let now = jiff::Timestamp::now().as_second();
-    let mut plan = crate::plan::plan(desired, &live, &checks, now, options);
+    let mut plan = crate::plan::plan(desired, &live, &checks, ledger, now, options);
     // Advanced SSL: a domain with a certificate is redeployed (PUT), one without gets an
     // install (POST), a custom one is left alone. Which it is, is read only for the domains
     // the plan would order for, then the plan is made again with what was read.
@@ -201,10 +207,12 @@ pub async fn compute(
                 .with_context(|| format!("cannot read the certificate of domain id {id}"))?;
             live.ssl.domain_certificates.insert(id, cert);
         }
-        plan = crate::plan::plan(desired, &live, &checks, now, options);
+        plan = crate::plan::plan(desired, &live, &checks, ledger, now, options);
     }
     plan.api_requests = Some(session.client.request_count());
-    let inputs = saved::inputs(desired, &live, &checks, &plan).with_options(options);
+    let inputs = saved::inputs(desired, &live, &checks, &plan)
+        .with_options(options)
+        .with_ledger(ledger.is_some());
     Ok(Planned {
         live,
         checks,
@@ -238,9 +246,26 @@ pub fn render_plan(g: &Global, out: &Output, planned: &Planned) -> String {
     }
 }
 
-pub fn options(args: crate::cli::PlanArgs) -> PlanOptions {
-    PlanOptions {
+/// The planning options of the command line; `--retry-now` names are normalised like the
+/// names of the file.
+pub fn options(
+    args: crate::cli::PlanArgs,
+    ledger: &crate::cli::LedgerArgs,
+) -> anyhow::Result<PlanOptions> {
+    let mut retry_now = std::collections::BTreeSet::new();
+    for name in &ledger.retry_now {
+        let n = crate::desired::name::normalise(name)
+            .map_err(|e| anyhow::anyhow!("--retry-now {}: {e}", crate::escape::text(name)))?;
+        retry_now.insert(n);
+    }
+    Ok(PlanOptions {
         allow_removals: args.allow_removals,
         allow_empty: args.gate.allow_empty,
-    }
+        retry_now,
+    })
+}
+
+/// The ledger of `--ledger FILE`, read (a missing file is empty).
+pub fn open_ledger(path: Option<&std::path::Path>) -> anyhow::Result<Option<ledger::LedgerFile>> {
+    path.map(ledger::LedgerFile::open).transpose()
 }

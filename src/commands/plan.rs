@@ -1,7 +1,7 @@
 //! `rcdomains plan`: read live state, print the plan, change nothing; optionally save it
 //! (`--out`) for `apply PLANFILE`, and say through the exit code whether anything is pending.
 
-use super::{Session, compute, options, render_plan};
+use super::{Session, compute, open_ledger, options, render_plan};
 use crate::cli::{Global, PlanCommandArgs};
 use crate::desired;
 use crate::exit::Exit;
@@ -13,7 +13,17 @@ use anyhow::Context;
 pub async fn run(g: &Global, args: &PlanCommandArgs, out: &Output) -> anyhow::Result<Exit> {
     let desired = desired::load(&g.file)?;
     let session = Session::from_env(g, &desired)?;
-    let planned = compute(g, out, &desired, &session, options(args.plan)).await?;
+    let options = options(args.plan, &args.ledger)?;
+    let ledger = open_ledger(args.ledger.ledger.as_deref())?;
+    let planned = compute(
+        g,
+        out,
+        &desired,
+        &session,
+        &options,
+        ledger.as_ref().map(|l| &l.ledger),
+    )
+    .await?;
     out.print(&render_plan(g, out, &planned));
     if let Some(path) = &args.out {
         check_out_path(path, &g.file)?;

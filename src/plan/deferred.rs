@@ -1,6 +1,7 @@
 //! What a plan holds back (`Deferred`, with its `DeferReason`) and leaves alone on purpose
 //! (`Kept`). Data and its wording only.
 
+use super::ledger::{LetsEncryptLimit, time_text};
 use super::{ActionKind, CERTIFICATE_NAME_LIMIT};
 use crate::model::{DomainName, DomainSettings};
 use serde::Serialize;
@@ -46,6 +47,54 @@ pub enum DeferReason {
         certificate_id: u64,
         method: Option<String>,
     },
+    /// The ledger says the last order of this set of names failed: not ordered again before
+    /// `due_at` (UTC seconds) unless `--retry-now NAME`.
+    BackingOff {
+        failures: u32,
+        due_at: i64,
+        last_error: String,
+    },
+    /// The order would exceed one of Let's Encrypt's limits, counted from the ledger (and the
+    /// orders of this plan before it); `key` is the name or registered domain counted, and
+    /// `due_at` when the window has room again (`None`: not before a later run).
+    LetsEncryptLimit {
+        limit: LetsEncryptLimit,
+        key: DomainName,
+        count: usize,
+        due_at: Option<i64>,
+    },
+    /// Without a ledger, at most `cap` orders per registered domain in one run.
+    RunCap {
+        registered_domain: DomainName,
+        cap: usize,
+    },
+}
+
+impl DeferReason {
+    /// The `reason` tag of the JSON plan.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DeferReason::DnsNotReady { .. } => "dns-not-ready",
+            DeferReason::UpdateNeedsV3 { .. } => "update-needs-v3",
+            DeferReason::WithinGrace { .. } => "within-grace",
+            DeferReason::SslNamesNotReady { .. } => "ssl-names-not-ready",
+            DeferReason::OverCertificateLimit { .. } => "over-certificate-limit",
+            DeferReason::AutoSsl { .. } => "auto-ssl",
+            DeferReason::CustomCertificate { .. } => "custom-certificate",
+            DeferReason::BackingOff { .. } => "backing-off",
+            DeferReason::LetsEncryptLimit { .. } => "lets-encrypt-limit",
+            DeferReason::RunCap { .. } => "run-cap",
+        }
+    }
+
+    /// When it becomes due (UTC seconds), when the reason knows.
+    pub fn due_at(&self) -> Option<i64> {
+        match self {
+            DeferReason::BackingOff { due_at, .. } => Some(*due_at),
+            DeferReason::LetsEncryptLimit { due_at, .. } => *due_at,
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for DeferReason {
@@ -116,6 +165,55 @@ impl fmt::Display for DeferReason {
                     "certificate {certificate_id} is not a Let's Encrypt certificate ({method}); it is never redeployed or replaced — renew it where it came from, or remove it in RunCloud to let rcdomains order one"
                 )
             }
+            DeferReason::BackingOff {
+                failures,
+                due_at,
+                last_error,
+            } => {
+                let orders = if *failures == 1 {
+                    "the last order for these names failed".to_string()
+                } else {
+                    format!("the last {failures} orders for these names failed")
+                };
+                write!(
+                    f,
+                    "{orders} ({last_error}); backing off until {} (1 h after a failure, 6 h after two in a row, 24 h after more) — fix the cause, or pass --retry-now NAME to order now",
+                    time_text(*due_at)
+                )
+            }
+            DeferReason::LetsEncryptLimit {
+                limit,
+                key,
+                count,
+                due_at,
+            } => {
+                let counted = match limit {
+                    LetsEncryptLimit::FailedValidations => {
+                        format!("{key} failed validation {count} times in the last hour")
+                    }
+                    LetsEncryptLimit::DuplicateCertificate => {
+                        format!("{count} were ordered for these names in the last 7 days")
+                    }
+                    LetsEncryptLimit::CertificatesPerRegisteredDomain => {
+                        format!("{key} has {count} in the last 7 days, this run's orders included")
+                    }
+                };
+                let due = match due_at {
+                    Some(t) => format!("due {}", time_text(*t)),
+                    None => "ordered on a later run".to_string(),
+                };
+                write!(
+                    f,
+                    "over Let's Encrypt's limit of {limit} ({counted}, by the ledger); {due}"
+                )
+            }
+            DeferReason::RunCap {
+                registered_domain,
+                cap,
+            } => write!(
+                f,
+                "at most {cap} certificate orders per registered domain ({registered_domain}) in one run without a ledger; ordered on a later run — with --ledger FILE, rcdomains counts Let's Encrypt's limits from its history and orders up to 50 a week"
+            ),
         }
     }
 }

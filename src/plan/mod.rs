@@ -1,8 +1,9 @@
-//! The planner: `plan(desired, live, checks, now, options) -> Plan`.
+//! The planner: `plan(desired, live, checks, ledger, now, options) -> Plan`.
 //!
-//! Owns every decision — what to add, update, remove, defer, and why — and the safety gates
-//! (removal caps, an empty desired set). Pure and synchronous: no I/O, no randomness, the clock
-//! only as the `now` it is given. `apply` carries a plan out and makes no choices of its own.
+//! Owns every decision — what to add, update, remove, defer, and why — the safety gates
+//! (removal caps, an empty desired set), the order gate (the ledger's back-off and Let's
+//! Encrypt's limits) and the warnings. Pure and synchronous: no I/O, no randomness, the clock
+//! only as the `now` it is given, the order history only as the ledger it is given. `apply` carries a plan out and makes no choices of its own.
 
 use crate::checks::dns::DnsFinding;
 use crate::checks::{Checks, Coverage, cert_names};
@@ -13,22 +14,32 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod action;
+pub mod audit;
 mod deferred;
+pub mod ledger;
 mod refusal;
 mod ssl;
+mod warnings;
 
 pub use action::{Action, ActionKind, CERTIFICATE_NAME_LIMIT, RemoveReason, SslOrder};
 pub use deferred::{DeferReason, Deferred, Kept, KeptReason, auto_ssl_why};
+pub use ledger::{Ledger, LedgerEntry, LetsEncryptLimit, OrderOutcome};
 pub use refusal::{Gate, Refusal};
 use ssl::plan_ssl;
+pub use warnings::{
+    CertificateScope, EXPIRY_ERROR_DAYS, EXPIRY_WARNING_DAYS, Level, Warning, WarningKind,
+};
 
 /// Choices the operator makes for one run, on the command line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanOptions {
     /// `--allow-removals N`: up to N removals in this run, replacing `max` and `max_percent`.
     pub allow_removals: Option<u32>,
     /// `--allow-empty`: accept an empty desired set with `prune: true`.
     pub allow_empty: bool,
+    /// `--retry-now NAME`: an order covering one of these names is placed although the ledger
+    /// says its name set is backing off (Let's Encrypt's limits still hold).
+    pub retry_now: BTreeSet<DomainName>,
 }
 
 /// The plan: everything `apply` will do, and everything held back, with reasons.
@@ -46,6 +57,8 @@ pub struct Plan {
     pub deferred: Vec<Deferred>,
     /// Live names the plan deliberately leaves alone, with why.
     pub kept: Vec<Kept>,
+    /// Certificates that will not renew, or expire soon; sorted by name.
+    pub warnings: Vec<Warning>,
     /// Set when a safety gate refuses the whole run.
     pub refusal: Option<Refusal>,
     /// The domain list before and after this plan, sorted by name.
@@ -110,13 +123,15 @@ pub fn effective_ssl_mode(desired: SslMode, live: &LiveState) -> SslMode {
     }
 }
 
-/// Computes the plan. `now` is UTC seconds.
+/// Computes the plan. `ledger` is the history of certificate orders (`--ledger`), `None`
+/// without one; `now` is UTC seconds.
 pub fn plan(
     desired: &Desired,
     live: &LiveState,
     checks: &Checks,
+    ledger: Option<&Ledger>,
     now: i64,
-    options: PlanOptions,
+    options: &PlanOptions,
 ) -> Plan {
     let live_by_name: BTreeMap<&DomainName, &LiveDomain> =
         live.domains.iter().map(|d| (&d.name, d)).collect();
@@ -262,9 +277,12 @@ pub fn plan(
     let mut actions = removes;
     actions.extend(changes);
     let projected = project(&live.domains, &actions);
-    let (ssl_actions, ssl_deferred, ssl_note) = plan_ssl(live, checks, mode, ssl_gate, &projected);
+    let mut orders = ledger::OrderGate::new(ledger, now, &options.retry_now);
+    let (ssl_actions, ssl_deferred, ssl_note) =
+        plan_ssl(live, checks, mode, ssl_gate, &projected, &mut orders);
     actions.extend(ssl_actions);
     deferred.extend(ssl_deferred);
+    let warnings = warnings::warnings(live, checks, &projected, &actions, now);
     let mut relevant: BTreeSet<DomainName> = projected.iter().flat_map(cert_names).collect();
     for d in &desired.domains {
         relevant.insert(d.name.clone());
@@ -295,6 +313,7 @@ pub fn plan(
         actions,
         deferred,
         kept,
+        warnings,
         refusal,
         live_list,
         planned_list,
@@ -311,7 +330,7 @@ fn gate(
     desired: &Desired,
     removes: &[Action],
     live_aliases: u32,
-    options: PlanOptions,
+    options: &PlanOptions,
 ) -> Option<Refusal> {
     let would_remove = || removes.iter().map(|a| a.name().clone()).collect();
     if desired.is_empty_with_prune() && !options.allow_empty {

@@ -1,6 +1,7 @@
 //! The SSL part of planning: certificate orders per mode, after the domain changes. Pure,
 //! like the rest of the planner.
 
+use super::ledger::OrderGate;
 use super::{Action, ActionKind, CERTIFICATE_NAME_LIMIT, DeferReason, Deferred, SslOrder};
 use crate::checks::{Checks, Coverage, cert_names};
 use crate::desired::raw::SslMode;
@@ -11,13 +12,16 @@ pub(super) type SslPlan = (Vec<Action>, Vec<Deferred>, Option<String>);
 
 /// Certificate orders after the domain changes, per mode. Never orders a certificate covering
 /// a name that is not DNS-ready (while `dns.require` is on), and never only because the TLS
-/// probe failed (`Coverage::Unknown` counts as neither covered nor not covered).
+/// probe failed (`Coverage::Unknown` counts as neither covered nor not covered). Every order
+/// passes `gate` (the ledger's back-off and Let's Encrypt's limits, or the cap of a run
+/// without a ledger), or is deferred with the reason it gives.
 pub(super) fn plan_ssl(
     live: &LiveState,
     checks: &Checks,
     mode: SslMode,
     require_dns: bool,
     projected: &[LiveDomain],
+    gate: &mut OrderGate<'_>,
 ) -> SslPlan {
     if mode == SslMode::Off {
         return (
@@ -132,6 +136,14 @@ pub(super) fn plan_ssl(
                     // None installed, or not read (apply reads it before posting).
                     _ => SslOrder::AdvancedInstall { domain_id },
                 };
+                if let Err(reason) = gate.admit(&names) {
+                    deferred.push(Deferred {
+                        kind: ActionKind::Ssl,
+                        name: d.name.clone(),
+                        reason,
+                    });
+                    continue;
+                }
                 actions.push(Action::Ssl {
                     name: d.name.clone(),
                     order,
@@ -216,6 +228,14 @@ pub(super) fn plan_ssl(
                 },
                 None => SslOrder::BasicInstall,
             };
+            if let Err(reason) = gate.admit(&covers) {
+                deferred.push(Deferred {
+                    kind: ActionKind::Ssl,
+                    name: anchor,
+                    reason,
+                });
+                return (actions, deferred, None);
+            }
             actions.push(Action::Ssl {
                 name: anchor,
                 order,

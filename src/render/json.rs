@@ -4,7 +4,10 @@
 use crate::apply::{Report, Status};
 use crate::checks::Coverage;
 use crate::checks::dns::DnsFinding;
-use crate::plan::{Action, ActionKind, DeferReason, Gate, Plan, RemoveReason, SslOrder};
+use crate::plan::ledger::time_rfc3339;
+use crate::plan::{
+    Action, ActionKind, CertificateScope, DeferReason, Gate, Plan, RemoveReason, SslOrder,
+};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -28,6 +31,9 @@ pub struct JsonPlan {
     pub summary: Summary,
     /// Set when a safety gate refused the run: nothing will be changed.
     pub refusal: Option<JsonRefusal>,
+    /// Certificates that will not renew (`renewal-at-risk`) or expire soon
+    /// (`certificate-expiring`), sorted by name.
+    pub warnings: Vec<JsonWarning>,
     /// In the order apply runs them: removals, then additions and updates, then SSL.
     pub actions: Vec<JsonAction>,
     pub deferred: Vec<JsonDeferred>,
@@ -46,6 +52,7 @@ pub struct Summary {
     pub remove: usize,
     pub ssl: usize,
     pub deferred: usize,
+    pub warnings: usize,
     /// True when apply would change anything.
     pub changes: bool,
     /// API requests the run made to compute the plan.
@@ -85,15 +92,44 @@ pub struct JsonAction {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonWarning {
+    /// renewal-at-risk | certificate-expiring
+    pub kind: String,
+    /// warning | error (an error-level finding: fewer than 7 days left)
+    pub level: String,
+    pub name: String,
+    /// The warning in words, with the way out.
+    pub detail: String,
+    /// Days until the certificate concerned expires, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_left: Option<i64>,
+    /// renewal-at-risk: the name's DNS finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<String>,
+    /// Advanced SSL: the domain whose certificate it is (basic SSL: the app's one certificate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct JsonDeferred {
     /// The action held back: add | update | remove | ssl.
     pub kind: String,
     pub name: String,
-    /// dns-not-ready | update-needs-v3 | within-grace
+    /// dns-not-ready | update-needs-v3 | within-grace | ssl-names-not-ready |
+    /// over-certificate-limit | auto-ssl | custom-certificate | backing-off |
+    /// lets-encrypt-limit | run-cap
     pub reason: String,
     /// The DNS finding, for dns-not-ready.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finding: Option<String>,
+    /// lets-encrypt-limit: failed-validations | duplicate-certificate |
+    /// certificates-per-registered-domain
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    /// When it becomes due (RFC 3339, UTC), for backing-off and lets-encrypt-limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
     /// The reason in words.
     pub message: String,
 }
@@ -260,20 +296,16 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
         .map(|d| JsonDeferred {
             kind: d.kind.as_str().into(),
             name: d.name.to_string(),
-            reason: match &d.reason {
-                DeferReason::DnsNotReady { .. } => "dns-not-ready",
-                DeferReason::UpdateNeedsV3 { .. } => "update-needs-v3",
-                DeferReason::WithinGrace { .. } => "within-grace",
-                DeferReason::SslNamesNotReady { .. } => "ssl-names-not-ready",
-                DeferReason::OverCertificateLimit { .. } => "over-certificate-limit",
-                DeferReason::AutoSsl { .. } => "auto-ssl",
-                DeferReason::CustomCertificate { .. } => "custom-certificate",
-            }
-            .into(),
+            reason: d.reason.as_str().into(),
             finding: match &d.reason {
                 DeferReason::DnsNotReady { finding } => Some(finding.clone()),
                 _ => None,
             },
+            limit: match &d.reason {
+                DeferReason::LetsEncryptLimit { limit, .. } => Some(limit.as_str().into()),
+                _ => None,
+            },
+            due_at: d.reason.due_at().map(time_rfc3339),
             message: d.reason.to_string(),
         })
         .collect();
@@ -289,6 +321,7 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
             remove: plan.count(ActionKind::Remove),
             ssl: plan.count(ActionKind::Ssl),
             deferred: plan.deferred.len(),
+            warnings: plan.warnings.len(),
             changes: plan.has_changes(),
             api_requests: plan.api_requests,
         },
@@ -300,6 +333,22 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
             message: r.gate.to_string(),
             would_remove: r.would_remove.iter().map(ToString::to_string).collect(),
         }),
+        warnings: plan
+            .warnings
+            .iter()
+            .map(|w| JsonWarning {
+                kind: w.kind.as_str().into(),
+                level: w.level.as_str().into(),
+                name: w.name.to_string(),
+                detail: w.detail(&|n| n.to_string()),
+                days_left: w.days_left,
+                finding: w.finding.clone(),
+                domain: match &w.certificate {
+                    CertificateScope::Domain { domain } => Some(domain.to_string()),
+                    CertificateScope::App { .. } => None,
+                },
+            })
+            .collect(),
         actions,
         deferred,
         kept: plan
@@ -333,12 +382,130 @@ pub fn plan(plan: &Plan) -> String {
     pretty(&to_json_plan(plan))
 }
 
+/// An audit, as `audit --format json` prints it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonAudit {
+    pub format_version: u32,
+    pub server_id: u64,
+    pub app_id: u64,
+    pub api: String,
+    pub summary: AuditSummary,
+    /// refused, drift, renewal-at-risk, certificate-expiring, not-covered, coverage-unknown,
+    /// deferred — in that order.
+    pub findings: Vec<JsonAuditFinding>,
+    /// The plan the audit read (what apply would do now).
+    pub plan: JsonPlan,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AuditSummary {
+    /// Every finding; 0 means nothing to report (exit 0).
+    pub findings: usize,
+    /// Error-level findings.
+    pub errors: usize,
+    pub refused: usize,
+    pub drift: usize,
+    pub renewal_at_risk: usize,
+    pub certificate_expiring: usize,
+    pub not_covered: usize,
+    pub coverage_unknown: usize,
+    pub deferred: usize,
+}
+
+/// One finding of an audit.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonAuditFinding {
+    pub kind: String,
+    /// info | warning | error
+    pub level: String,
+    pub name: String,
+    pub detail: String,
+}
+
+pub fn audit(plan: &Plan, audit: &crate::plan::audit::Audit) -> String {
+    use crate::plan::audit::FindingLevel;
+    let same = |s: &str| s.to_string();
+    let shown = super::audit::Shown {
+        name: &|n| n.to_string(),
+        outside: &same,
+        wording: &same,
+        deferred: &|r| r.to_string(),
+    };
+    let a = JsonAudit {
+        format_version: FORMAT_VERSION,
+        server_id: plan.server_id,
+        app_id: plan.app_id,
+        api: plan.api.to_string(),
+        summary: AuditSummary {
+            findings: audit.findings.len(),
+            errors: audit
+                .findings
+                .iter()
+                .filter(|f| f.level == FindingLevel::Error)
+                .count(),
+            refused: audit.count("refused"),
+            drift: audit.count("drift"),
+            renewal_at_risk: audit.count("renewal-at-risk"),
+            certificate_expiring: audit.count("certificate-expiring"),
+            not_covered: audit.count("not-covered"),
+            coverage_unknown: audit.count("coverage-unknown"),
+            deferred: audit.count("deferred"),
+        },
+        findings: audit
+            .findings
+            .iter()
+            .map(|f| JsonAuditFinding {
+                kind: f.kind().into(),
+                level: f.level.as_str().into(),
+                name: f.name.to_string(),
+                detail: super::audit::detail(f, &shown),
+            })
+            .collect(),
+        plan: to_json_plan(plan),
+    };
+    pretty(&a)
+}
+
 /// An apply report, as `apply --format json` prints it.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct JsonReport {
     pub format_version: u32,
     pub summary: ReportSummary,
     pub outcomes: Vec<JsonOutcome>,
+    /// With `apply --verify`: what the server presents for each name the orders covered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<JsonVerification>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonVerification {
+    /// The time allowed (`--verify SECS`).
+    pub allowed_secs: u64,
+    pub verified: usize,
+    pub unverified: usize,
+    pub names: Vec<JsonVerified>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonVerified {
+    pub name: String,
+    /// verified | unverified
+    pub status: String,
+    /// The certificate the server presented at the last probe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presented: Option<JsonPresented>,
+    /// Why it is not verified (the probe's error, or why the certificate does not cover it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    pub probes: u32,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonPresented {
+    pub names: Vec<String>,
+    /// RFC 3339, UTC.
+    pub not_after: String,
+    pub days_left: i64,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -387,6 +554,26 @@ pub fn report(report: &Report) -> String {
                 }
             })
             .collect(),
+        verification: report.verification.as_ref().map(|v| JsonVerification {
+            allowed_secs: v.allowed_secs,
+            verified: v.verified(),
+            unverified: v.unverified(),
+            names: v
+                .names
+                .iter()
+                .map(|n| JsonVerified {
+                    name: n.name.to_string(),
+                    status: if n.verified { "verified" } else { "unverified" }.into(),
+                    presented: n.presented.as_ref().map(|p| JsonPresented {
+                        names: p.names.clone(),
+                        not_after: time_rfc3339(p.not_after),
+                        days_left: p.days_left,
+                    }),
+                    why: n.why.clone(),
+                    probes: n.probes,
+                })
+                .collect(),
+        }),
     };
     pretty(&r)
 }

@@ -15,7 +15,7 @@ use crate::apply::{Report, Status};
 use crate::checks::Coverage;
 use crate::escape;
 use crate::model::DomainName;
-use crate::plan::{Action, ActionKind, DeferReason, Plan, RemoveReason};
+use crate::plan::{Action, ActionKind, DeferReason, Level, Plan, RemoveReason};
 use std::fmt::Write;
 
 /// The most a rendered plan or report may hold, in bytes (so also in characters).
@@ -139,7 +139,7 @@ fn cell(s: &str) -> String {
 /// Why an item was deferred: names as names are shown and other quoted text as code; the
 /// wording of the reasons that quote nothing as it is; any other reason (one that quotes
 /// RunCloud in its own way, or one added later) whole as code.
-fn defer_reason(reason: &DeferReason) -> String {
+pub(crate) fn defer_reason(reason: &DeferReason) -> String {
     if let Some(worded) = super::defer_reason_parts(reason, &md_name, &md_outside, &cell) {
         return worded;
     }
@@ -212,6 +212,25 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
             );
         }
     }
+    if !plan.warnings.is_empty() {
+        let errors = plan
+            .warnings
+            .iter()
+            .filter(|w| w.level == Level::Error)
+            .count();
+        let (callout, errors) = if errors > 0 {
+            ("CAUTION", format!(", {errors} error-level"))
+        } else {
+            ("WARNING", String::new())
+        };
+        let n = plan.warnings.len();
+        let _ = writeln!(
+            s,
+            "> [!{callout}]\n> **{n} certificate warning{}**{errors} (listed below, before the actions): {}\n",
+            plural(n),
+            names_list(plan.warnings.iter().map(|w| &w.name), n)
+        );
+    }
     if plan.actions.is_empty() && plan.refusal.is_none() {
         let _ = writeln!(
             s,
@@ -236,6 +255,25 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
     }
 
     let mut blocks = Vec::new();
+    let mut b = Block::new(
+        "#### Warnings\n\n| level | warning | domain | detail |\n|---|---|---|---|\n",
+        "\n",
+    );
+    for w in &plan.warnings {
+        let level = match w.level {
+            Level::Error => "**error**",
+            Level::Warning => "warning",
+        };
+        b.lines.push(format!(
+            "| {level} | {} | {} | {} |\n",
+            w.kind.as_str(),
+            md_name(&w.name),
+            w.detail_with(&md_name, &cell)
+        ));
+    }
+    if !b.lines.is_empty() {
+        blocks.push(b);
+    }
     if plan.refusal.is_none() {
         let mut b = Block::new("#### Removals\n\n| | domain | why |\n|---|---|---|\n", "\n");
         for a in &plan.actions {
@@ -387,6 +425,20 @@ pub fn report(report: &Report) -> String {
     if report.outcomes.is_empty() {
         let _ = writeln!(s, "Nothing to do.\n");
     }
+    if let Some(v) = report.verification.as_ref().filter(|v| v.unverified() > 0) {
+        let _ = writeln!(
+            s,
+            "> [!WARNING]\n> {} of {} name{} not verified: the server does not present a certificate covering {} (waited at most {} s).\n",
+            v.unverified(),
+            v.names.len(),
+            plural(v.names.len()),
+            names_list(
+                v.names.iter().filter(|n| !n.verified).map(|n| &n.name),
+                v.unverified()
+            ),
+            v.allowed_secs
+        );
+    }
     let mut problems = Block::new(
         "#### Failed and skipped\n\n| status | action | domain | message |\n|---|---|---|---|\n",
         "\n",
@@ -417,7 +469,42 @@ pub fn report(report: &Report) -> String {
             )),
         }
     }
-    let blocks = [problems, done]
+    let mut verified = Block::new(
+        "#### Verification\n\n| status | domain | presented |\n|---|---|---|\n",
+        "\n",
+    );
+    if let Some(v) = &report.verification {
+        for n in &v.names {
+            let status = if n.verified {
+                "verified"
+            } else {
+                "**unverified**"
+            };
+            let presented = n.presented.as_ref().map(|p| {
+                let names: Vec<&str> = p.names.iter().take(5).map(String::as_str).collect();
+                let more = if p.names.len() > names.len() {
+                    format!(" … {} in all", p.names.len())
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{}{more}, expiring in {} days",
+                    md_outside(&names.join(", ")),
+                    p.days_left
+                )
+            });
+            let text = match (presented, &n.why) {
+                (Some(p), None) => p,
+                (Some(p), Some(why)) => format!("{p}: {}", md_outside(why)),
+                (None, Some(why)) => md_outside(why),
+                (None, None) => "nothing".into(),
+            };
+            verified
+                .lines
+                .push(format!("| {status} | {} | {text} |\n", md_name(&n.name)));
+        }
+    }
+    let blocks = [problems, verified, done]
         .into_iter()
         .filter(|b| !b.lines.is_empty())
         .collect();
@@ -426,4 +513,100 @@ pub fn report(report: &Report) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// An audit for a nightly job's summary or an issue: the counts and any error-level call-out
+/// first, then the findings of each kind (cut, with a note, to stay under `LIMIT`).
+pub fn audit(plan: &Plan, audit: &crate::plan::audit::Audit) -> String {
+    use crate::plan::audit::{FINDING_KINDS, FindingLevel};
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "### rcdomains audit — server {} app {} (API {})\n",
+        plan.server_id, plan.app_id, plan.api
+    );
+    if audit.is_clean() {
+        let _ = writeln!(
+            s,
+            "**Nothing to report**: RunCloud matches the file, and every attached name is covered ({} domain{} attached).\n",
+            plan.live_list.len(),
+            plural(plan.live_list.len())
+        );
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "| drift | renewal at risk | expiring | not covered | unreadable | deferred |"
+    );
+    let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|");
+    let strong = |n: usize| {
+        if n > 0 {
+            format!("**{n}**")
+        } else {
+            n.to_string()
+        }
+    };
+    let _ = writeln!(
+        s,
+        "| {} | {} | {} | {} | {} | {} |\n",
+        audit.count("drift") + audit.count("refused"),
+        strong(audit.count("renewal-at-risk")),
+        strong(audit.count("certificate-expiring")),
+        strong(audit.count("not-covered")),
+        audit.count("coverage-unknown"),
+        audit.count("deferred")
+    );
+    let errors: Vec<&DomainName> = audit
+        .findings
+        .iter()
+        .filter(|f| f.level == FindingLevel::Error)
+        .map(|f| &f.name)
+        .collect();
+    if !errors.is_empty() {
+        let _ = writeln!(
+            s,
+            "> [!CAUTION]\n> **{} error-level finding{}**: {}\n",
+            errors.len(),
+            plural(errors.len()),
+            names_list(errors.iter().copied(), errors.len())
+        );
+    }
+    if !plan.dns_checked {
+        let _ = writeln!(
+            s,
+            "_DNS was not checked (--skip-dns): neither renewal risks nor certificates were looked at._\n"
+        );
+    }
+    let shown = super::audit::Shown {
+        name: &md_name,
+        outside: &md_outside,
+        wording: &cell,
+        deferred: &defer_reason,
+    };
+    let mut blocks = Vec::new();
+    for kind in FINDING_KINDS {
+        let mut b = Block::new(
+            format!(
+                "#### {}\n\n| level | domain | detail |\n|---|---|---|\n",
+                cell(super::audit::heading(kind))
+            ),
+            "\n",
+        );
+        for f in audit.findings.iter().filter(|f| f.kind() == kind) {
+            let level = match f.level {
+                FindingLevel::Error => "**error**",
+                FindingLevel::Warning => "warning",
+                FindingLevel::Info => "info",
+            };
+            b.lines.push(format!(
+                "| {level} | {} | {} |\n",
+                md_name(&f.name),
+                super::audit::detail(f, &shown)
+            ));
+        }
+        if !b.lines.is_empty() {
+            blocks.push(b);
+        }
+    }
+    assemble(s, blocks, "audit")
 }

@@ -5,6 +5,7 @@
 //! name, an API message, a DNS or TLS error — is shown through `crate::escape` (`text_name`
 //! and `md_name` for names): it stays data, whatever it holds.
 
+pub mod audit;
 pub mod json;
 pub mod markdown;
 pub mod text;
@@ -169,6 +170,30 @@ pub(crate) fn defer_reason_parts(
             *slot = stand_in(0);
             vec![Quoted::Outside(finding)]
         }
+        (
+            DeferReason::BackingOff { last_error, .. },
+            DeferReason::BackingOff {
+                last_error: slot, ..
+            },
+        ) => {
+            *slot = stand_in(0);
+            vec![Quoted::Outside(last_error)]
+        }
+        (
+            DeferReason::LetsEncryptLimit { key: name, .. }
+            | DeferReason::RunCap {
+                registered_domain: name,
+                ..
+            },
+            DeferReason::LetsEncryptLimit { key: slot, .. }
+            | DeferReason::RunCap {
+                registered_domain: slot,
+                ..
+            },
+        ) => {
+            *slot = DomainName::new_unchecked(stand_in(0));
+            vec![Quoted::Name(name)]
+        }
         _ => return None,
     };
     let worded = worded.to_string();
@@ -209,6 +234,27 @@ mod tests {
             },
             DeferReason::DnsNotReady {
                 finding: "nxdomain".into(),
+            },
+            DeferReason::BackingOff {
+                failures: 2,
+                due_at: 1_800_000_000,
+                last_error: "Let's Encrypt said no".into(),
+            },
+            DeferReason::LetsEncryptLimit {
+                limit: crate::plan::LetsEncryptLimit::FailedValidations,
+                key: names[0].clone(),
+                count: 5,
+                due_at: Some(1_800_000_000),
+            },
+            DeferReason::LetsEncryptLimit {
+                limit: crate::plan::LetsEncryptLimit::DuplicateCertificate,
+                key: names[0].clone(),
+                count: 5,
+                due_at: None,
+            },
+            DeferReason::RunCap {
+                registered_domain: names[1].clone(),
+                cap: 10,
             },
         ] {
             let same = |s: &str| s.to_string();

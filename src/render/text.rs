@@ -7,7 +7,9 @@ use super::{Style, text_name};
 use crate::apply::{Report, Status};
 use crate::checks::Coverage;
 use crate::checks::dns::DnsFinding;
-use crate::plan::{Action, ActionKind, KeptReason, ListedDomain, Plan, RemoveReason};
+use crate::plan::{
+    Action, ActionKind, DeferReason, KeptReason, Level, ListedDomain, Plan, RemoveReason, Warning,
+};
 use similar::TextDiff;
 use std::fmt::Write;
 
@@ -64,6 +66,12 @@ pub fn plan(plan: &Plan, style: Style) -> String {
         );
         for n in &r.would_remove {
             let _ = writeln!(out, "  {}", style.red(&format!("- {}", text_name(n))));
+        }
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(out, "\nWarnings:");
+        for w in &plan.warnings {
+            let _ = writeln!(out, "  {}", warning_line(w, style));
         }
     }
     let removals: Vec<&Action> = plan
@@ -161,28 +169,32 @@ pub fn plan(plan: &Plan, style: Style) -> String {
             );
         }
     }
-    let uncovered: Vec<_> = plan
+    // The names whose DNS is ready; a name that left the server is a warning above.
+    let ready_tls: Vec<(&crate::model::DomainName, &Coverage)> = plan
         .tls
+        .iter()
+        .filter(|(n, _)| plan.dns.get(*n).is_none_or(DnsFinding::is_ready))
+        .collect();
+    let uncovered: Vec<_> = ready_tls
         .iter()
         .filter(|(_, c)| !matches!(c, Coverage::Covered { .. }))
         .collect();
-    let soonest = plan
-        .tls
-        .values()
-        .filter_map(|c| match c {
+    let soonest = ready_tls
+        .iter()
+        .filter_map(|(_, c)| match c {
             Coverage::Covered { days_left } => Some(*days_left),
             _ => None,
         })
         .min();
-    if !plan.tls.is_empty() {
-        let covered = plan.tls.len() - uncovered.len();
+    if !ready_tls.is_empty() {
+        let covered = ready_tls.len() - uncovered.len();
         let expiry = soonest
             .map(|d| format!("; the soonest expires in {d} days"))
             .unwrap_or_default();
         let _ = writeln!(
             out,
             "\nCertificate: {covered} of {} attached ready names covered{expiry}",
-            plan.tls.len()
+            ready_tls.len()
         );
         for (name, c) in uncovered {
             let text = match c {
@@ -204,8 +216,7 @@ pub fn plan(plan: &Plan, style: Style) -> String {
                 out,
                 "  {} {}",
                 style.cyan(&format!("… {} {}:", d.kind.as_str(), text_name(&d.name))),
-                super::defer_reason_parts(&d.reason, &text_name, &plain, &plain)
-                    .unwrap_or_else(|| plain(&d.reason.to_string()))
+                defer_reason_text(&d.reason)
             );
         }
     }
@@ -330,12 +341,90 @@ pub fn report(report: &Report, style: Style) -> String {
             "Some actions failed; the rest were carried out. Re-run apply to converge."
         );
     }
+    if let Some(v) = &report.verification {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.bold(&format!(
+                "Verified: {} of {} names covered by the certificate the server presents (waited at most {} s)",
+                v.verified(),
+                v.names.len(),
+                v.allowed_secs
+            ))
+        );
+        if v.names.is_empty() {
+            let _ = writeln!(out, "  no certificate was ordered: nothing to verify");
+        }
+        for n in &v.names {
+            let status = if n.verified {
+                style.green("verified  ")
+            } else {
+                style.red("UNVERIFIED")
+            };
+            let _ = writeln!(
+                out,
+                "  {status} {}: {}",
+                text_name(&n.name),
+                presented_text(n)
+            );
+        }
+        if v.unverified() > 0 {
+            let _ = writeln!(
+                out,
+                "Some names are not covered yet: check the app's SSL in RunCloud, or run `rcdomains plan` later to see what the server presents."
+            );
+        }
+    }
     out
+}
+
+/// What the server presented for a verified or unverified name.
+fn presented_text(n: &crate::checks::verify::NameVerification) -> String {
+    let presented = n.presented.as_ref().map(|p| {
+        let names: Vec<String> = p.names.iter().take(5).map(|s| plain(s)).collect();
+        let more = if p.names.len() > names.len() {
+            format!(", … {} in all", p.names.len())
+        } else {
+            String::new()
+        };
+        format!(
+            "presented a certificate for {}{more}, expiring in {} days",
+            names.join(", "),
+            p.days_left
+        )
+    });
+    match (presented, &n.why) {
+        (Some(p), None) => p,
+        (Some(p), Some(why)) => format!("{p} — {}", plain(why)),
+        (None, Some(why)) => plain(why),
+        (None, None) => "nothing presented".into(),
+    }
 }
 
 /// Text from outside, as the text formats show it.
 fn plain(s: &str) -> String {
     super::text_outside(s)
+}
+
+/// Why an item was deferred, names and quoted text escaped.
+pub(crate) fn defer_reason_text(reason: &DeferReason) -> String {
+    super::defer_reason_parts(reason, &text_name, &plain, &plain)
+        .unwrap_or_else(|| plain(&reason.to_string()))
+}
+
+/// "! warning renewal-at-risk www.x.example: …", red at error level.
+pub(crate) fn warning_line(w: &Warning, style: Style) -> String {
+    let head = format!(
+        "! {} {} {}:",
+        w.level.as_str(),
+        w.kind.as_str(),
+        text_name(&w.name)
+    );
+    let head = match w.level {
+        Level::Error => style.red(&style.bold(&head)),
+        Level::Warning => style.yellow(&head),
+    };
+    format!("{head} {}", w.detail(&text_name))
 }
 
 /// A DNS finding in words, with the addresses found; `outside` shows the resolver's own error
@@ -364,4 +453,70 @@ pub(crate) fn finding_text(f: &DnsFinding, outside: &dyn Fn(&str) -> String) -> 
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// An audit for people: a summary line first (nothing to report, or the count of each kind of
+/// finding), then the findings of each kind under a heading.
+pub fn audit(plan: &Plan, audit: &crate::plan::audit::Audit, style: Style) -> String {
+    use crate::plan::audit::{FINDING_KINDS, FindingLevel};
+    let mut out = String::new();
+    let summary = if audit.is_clean() {
+        format!(
+            "nothing to report ({} domain{} attached)",
+            plan.live_list.len(),
+            plural(plan.live_list.len())
+        )
+    } else {
+        let counts: Vec<String> = FINDING_KINDS
+            .iter()
+            .map(|k| (k, audit.count(k)))
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        format!(
+            "{} finding{}: {}",
+            audit.findings.len(),
+            plural(audit.findings.len()),
+            counts.join(", ")
+        )
+    };
+    let head = format!(
+        "Audit of server {} app {} (API {}): {summary}",
+        plan.server_id, plan.app_id, plan.api
+    );
+    let _ = writeln!(out, "{}", style.bold(&head));
+    if !plan.dns_checked {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.dim("DNS not checked (--skip-dns): neither renewal risks nor certificates were looked at")
+        );
+    }
+    let shown = super::audit::Shown {
+        name: &text_name,
+        outside: &plain,
+        wording: &plain,
+        deferred: &defer_reason_text,
+    };
+    for kind in FINDING_KINDS {
+        let mut found = audit
+            .findings
+            .iter()
+            .filter(|f| f.kind() == kind)
+            .peekable();
+        if found.peek().is_none() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{}:", super::audit::heading(kind));
+        for f in found {
+            let head = format!("{} {}:", f.level.as_str(), text_name(&f.name));
+            let head = match f.level {
+                FindingLevel::Error => style.red(&style.bold(&format!("✗ {head}"))),
+                FindingLevel::Warning => style.yellow(&format!("! {head}")),
+                FindingLevel::Info => style.cyan(&format!("… {head}")),
+            };
+            let _ = writeln!(out, "  {head} {}", super::audit::detail(f, &shown));
+        }
+    }
+    out
 }

@@ -1,0 +1,304 @@
+//! What a plan warns of, beside what it does: certificates whose next renewal will fail
+//! because a name they cover no longer points at the server (`renewal-at-risk`), and
+//! certificates presented for attached names that expire soon (`certificate-expiring`).
+//! Pure, like the rest of the planner; the wording takes a function that shows names, so
+//! that each renderer keeps names as data.
+
+use super::Action;
+use crate::checks::{Checks, Coverage, cert_names};
+use crate::model::{DomainName, LiveDomain, LiveState};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Fewer days than this left on a presented certificate is a warning ...
+pub const EXPIRY_WARNING_DAYS: i64 = 21;
+/// ... and fewer than this an error-level finding.
+pub const EXPIRY_ERROR_DAYS: i64 = 7;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub kind: WarningKind,
+    pub level: Level,
+    /// The name it is about.
+    pub name: DomainName,
+    /// Days until the certificate concerned expires, when known.
+    pub days_left: Option<i64>,
+    /// renewal-at-risk: the name's DNS finding (`mismatch`, `nxdomain`, …).
+    pub finding: Option<String>,
+    pub certificate: CertificateScope,
+    /// An SSL order of this plan covers the name (it replaces the certificate concerned).
+    pub ordered: bool,
+    /// renewal-at-risk: the attached domain whose `www.` twin the name is (the way out is then
+    /// `www: false` for that domain, or its tombstone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twin_of: Option<DomainName>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningKind {
+    RenewalAtRisk,
+    CertificateExpiring,
+}
+
+impl WarningKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningKind::RenewalAtRisk => "renewal-at-risk",
+            WarningKind::CertificateExpiring => "certificate-expiring",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+
+    fn for_days(days: Option<i64>) -> Level {
+        match days {
+            Some(d) if d < EXPIRY_ERROR_DAYS => Level::Error,
+            _ => Level::Warning,
+        }
+    }
+}
+
+/// Which certificate a warning is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "scope", rename_all = "kebab-case")]
+pub enum CertificateScope {
+    /// Basic SSL: the app's one certificate, for every attached name (`names` of them).
+    App { names: usize },
+    /// Advanced SSL: the certificate of `domain`.
+    Domain { domain: DomainName },
+}
+
+impl Warning {
+    /// The warning in words; `name` shows a name as the format shows names.
+    pub fn detail(&self, name: &dyn Fn(&DomainName) -> String) -> String {
+        self.detail_with(name, &str::to_string)
+    }
+
+    /// The warning in words: each name shown by `name`, the wording around them by `wording`.
+    pub fn detail_with(
+        &self,
+        name: &dyn Fn(&DomainName) -> String,
+        wording: &dyn Fn(&str) -> String,
+    ) -> String {
+        let expires = match self.days_left {
+            Some(d) => format!("expires in {d} day{}", if d == 1 { "" } else { "s" }),
+            None => "expires".to_string(),
+        };
+        let ordered = if self.ordered {
+            "; this plan orders a new one"
+        } else {
+            ""
+        };
+        let finding = self.finding.as_deref().unwrap_or("not ready");
+        // The way out for the name itself: its tombstone, or for a `www.` twin, `www: false`
+        // (or the tombstone) of its domain.
+        let drop_it = match &self.twin_of {
+            None => wording("tombstone it (`state: absent`)"),
+            Some(d) => [
+                wording("set `www: false` for "),
+                name(d),
+                wording(" or tombstone it (`state: absent`)"),
+            ]
+            .concat(),
+        };
+        match (self.kind, &self.certificate) {
+            (WarningKind::RenewalAtRisk, CertificateScope::App { names }) => [
+                wording(&format!(
+                    "its DNS no longer points at the server ({finding}); the app's one certificate covers all {names} attached names, so its next renewal fails for every one of them, and when it {expires} every domain of the app loses HTTPS — "
+                )),
+                drop_it,
+                wording(
+                    ", have its DNS pointed back at the server, or switch the app to advanced SSL (a certificate per domain)",
+                ),
+            ]
+            .concat(),
+            (WarningKind::RenewalAtRisk, CertificateScope::Domain { domain }) => [
+                wording(&format!(
+                    "its DNS no longer points at the server ({finding}); the certificate of "
+                )),
+                name(domain),
+                wording(&format!(
+                    " cannot renew, and HTTPS stops when it {expires} — have its DNS pointed back at the server, or "
+                )),
+                drop_it,
+            ]
+            .concat(),
+            (WarningKind::CertificateExpiring, CertificateScope::App { names }) => wording(&format!(
+                "the app's certificate, presented for {names} attached names, {expires}; Let's Encrypt certificates renew 30 days before expiry, so this one's renewal has not happened — check the app's SSL in RunCloud, and any renewal-at-risk name{ordered}"
+            )),
+            (WarningKind::CertificateExpiring, CertificateScope::Domain { .. }) => wording(&format!(
+                "the certificate presented for it {expires}; Let's Encrypt certificates renew 30 days before expiry, so this one's renewal has not happened — check the domain's SSL in RunCloud, and its DNS{ordered}"
+            )),
+        }
+    }
+}
+
+/// The warnings of a plan: for the domains attached now and after it (`projected`), given the
+/// checks, the live SSL mode, the certificate's stated expiry, and the plan's SSL `actions`.
+pub(super) fn warnings(
+    live: &LiveState,
+    checks: &Checks,
+    projected: &[LiveDomain],
+    actions: &[Action],
+    now: i64,
+) -> Vec<Warning> {
+    let attached: BTreeSet<&DomainName> = live.domains.iter().map(|d| &d.name).collect();
+    let staying: Vec<&LiveDomain> = projected
+        .iter()
+        .filter(|d| attached.contains(&d.name))
+        .collect();
+    let ordered: BTreeSet<&DomainName> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Ssl { covers, .. } => Some(covers),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let days = |names: &[DomainName]| -> Option<i64> {
+        names
+            .iter()
+            .filter_map(|n| match checks.tls.get(n) {
+                Some(Coverage::Covered { days_left }) => Some(*days_left),
+                _ => None,
+            })
+            .min()
+    };
+    let not_ready = |n: &DomainName| -> Option<String> {
+        checks
+            .dns
+            .get(n)
+            .filter(|f| !f.is_ready())
+            .map(|f| f.label().to_string())
+    };
+    let mut out = Vec::new();
+    if live.ssl.advanced {
+        for d in &staying {
+            let names = cert_names(d);
+            let left = days(&names);
+            let has_certificate = left.is_some()
+                || live
+                    .ssl
+                    .domain_certificates
+                    .get(&d.id)
+                    .is_some_and(Option::is_some);
+            let scope = CertificateScope::Domain {
+                domain: d.name.clone(),
+            };
+            if has_certificate {
+                for n in &names {
+                    if let Some(finding) = not_ready(n) {
+                        out.push(Warning {
+                            kind: WarningKind::RenewalAtRisk,
+                            level: Level::for_days(left),
+                            name: n.clone(),
+                            days_left: left,
+                            finding: Some(finding),
+                            certificate: scope.clone(),
+                            ordered: ordered.contains(n),
+                            twin_of: (*n != d.name).then(|| d.name.clone()),
+                        });
+                    }
+                }
+            }
+            if let Some(left) = left.filter(|l| *l < EXPIRY_WARNING_DAYS) {
+                out.push(Warning {
+                    kind: WarningKind::CertificateExpiring,
+                    level: Level::for_days(Some(left)),
+                    name: d.name.clone(),
+                    days_left: Some(left),
+                    finding: None,
+                    certificate: scope,
+                    ordered: names.iter().any(|n| ordered.contains(n)),
+                    twin_of: None,
+                });
+            }
+        }
+    } else {
+        let names: Vec<(DomainName, &LiveDomain)> = staying
+            .iter()
+            .flat_map(|d| cert_names(d).into_iter().map(move |n| (n, *d)))
+            .collect();
+        let (names, domain_of): (Vec<DomainName>, Vec<&LiveDomain>) = names.into_iter().unzip();
+        let left = days(&names).or_else(|| {
+            live.ssl
+                .certificate
+                .as_ref()
+                .and_then(|c| c.valid_until.as_deref())
+                .and_then(|v| days_until(v, now))
+        });
+        let has_certificate = left.is_some() || live.ssl.certificate.is_some();
+        let scope = CertificateScope::App { names: names.len() };
+        if has_certificate {
+            for (n, d) in names.iter().zip(&domain_of) {
+                if let Some(finding) = not_ready(n) {
+                    out.push(Warning {
+                        kind: WarningKind::RenewalAtRisk,
+                        level: Level::for_days(left),
+                        name: n.clone(),
+                        days_left: left,
+                        finding: Some(finding),
+                        certificate: scope.clone(),
+                        ordered: ordered.contains(n),
+                        twin_of: (*n != d.name).then(|| d.name.clone()),
+                    });
+                }
+            }
+        }
+        let covered_left = days(&names);
+        if let Some(left) = covered_left.filter(|l| *l < EXPIRY_WARNING_DAYS) {
+            // One warning for the one certificate, on the name it is presented for that
+            // expires soonest (the primary domain first among equals).
+            let on = staying
+                .iter()
+                .filter(|d| days(&cert_names(d)) == Some(left))
+                .min_by_key(|d| (d.kind != crate::model::DomainKind::Primary, &d.name))
+                .map(|d| d.name.clone());
+            if let Some(on) = on {
+                out.push(Warning {
+                    kind: WarningKind::CertificateExpiring,
+                    level: Level::for_days(Some(left)),
+                    name: on,
+                    days_left: Some(left),
+                    finding: None,
+                    certificate: scope,
+                    ordered: !ordered.is_empty(),
+                    twin_of: None,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.name, a.kind).cmp(&(&b.name, b.kind)));
+    out
+}
+
+/// Whole days from `now` until RunCloud's `valid_until` ("YYYY-MM-DD HH:MM:SS" UTC, or RFC
+/// 3339), rounded down; `None` when it cannot be read.
+fn days_until(valid_until: &str, now: i64) -> Option<i64> {
+    let at = valid_until
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_second())
+        .or_else(|| {
+            jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", valid_until)
+                .ok()
+                .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                .map(|z| z.timestamp().as_second())
+        })?;
+    Some((at - now).div_euclid(86_400))
+}
