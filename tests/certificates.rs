@@ -659,3 +659,109 @@ fn a_saved_plan_made_with_a_ledger_is_applied_with_it() {
         serde_json::from_str(&std::fs::read_to_string(&ledger).unwrap()).unwrap();
     assert_eq!(recorded["orders"][0]["outcome"], "ok");
 }
+
+// ---- outside text stays data -----------------------------------------------------------------
+
+/// The API's message kept in the ledger, and the names a server presents, are outside text:
+/// every format shows them escaped.
+#[test]
+fn a_hostile_api_message_and_presented_names_stay_data() {
+    use crate::markdown::{listed, plan_with};
+    use rcdomains::apply::Report;
+    use rcdomains::checks::verify::{NameVerification, Presented, Verification};
+    use rcdomains::model::{DomainKind, DomainName};
+    use rcdomains::plan::{ActionKind, DeferReason, Deferred};
+    use rcdomains::render::{Style, markdown, text};
+    let hostile = "no\n  … ssl forged.example: ok\u{1b}[2J | <b>x</b>";
+    let plan = plan_with(
+        vec![listed("network.example", DomainKind::Primary)],
+        vec![],
+        vec![Deferred {
+            kind: ActionKind::Ssl,
+            name: DomainName::from_live("network.example"),
+            reason: DeferReason::BackingOff {
+                failures: 1,
+                due_at: 1_800_000_000,
+                last_error: hostile.into(),
+            },
+        }],
+    );
+    let shown = text::plan(&plan, Style::plain());
+    assert!(!shown.contains('\u{1b}'), "{shown}");
+    assert!(
+        !shown.lines().any(|l| l.starts_with("  … ssl forged")),
+        "{shown}"
+    );
+    let md = markdown::plan(&plan, None);
+    assert!(!html(&md).contains("<b>"), "{md}");
+    assert!(md.contains("`no\\n  … ssl forged.example: ok"), "{md}");
+
+    let report = Report {
+        verification: Some(Verification {
+            allowed_secs: 0,
+            names: vec![NameVerification {
+                name: DomainName::from_live("network.example"),
+                verified: false,
+                presented: Some(Presented {
+                    names: vec![hostile.into()],
+                    not_after: 1_800_000_000,
+                    days_left: 3,
+                }),
+                why: Some(hostile.into()),
+                probes: 1,
+            }],
+        }),
+        ..Default::default()
+    };
+    let shown = text::report(&report, Style::plain());
+    assert!(!shown.contains('\u{1b}'), "{shown}");
+    assert_eq!(
+        shown.lines().filter(|l| l.contains("forged")).count(),
+        1,
+        "{shown}"
+    );
+    let md = markdown::report(&report);
+    assert!(!html(&md).contains("<b>"), "{md}");
+    assert!(html(&md).contains("&lt;b&gt;"), "{md}");
+}
+
+/// Markdown rendered as GitHub would (tables on).
+fn html(md: &str) -> String {
+    let mut out = String::new();
+    pulldown_cmark::html::push_html(
+        &mut out,
+        pulldown_cmark::Parser::new_ext(md, pulldown_cmark::Options::ENABLE_TABLES),
+    );
+    out
+}
+
+#[test]
+fn apply_creates_a_missing_ledger_even_with_nothing_to_order() {
+    let sb = world(
+        "",
+        "{mode: basic, certificate: {names: [main.example], valid_days: 60}}",
+        &["{name: main.example, type: primary}"],
+        &[&a("main.example", "127.0.0.1")],
+    );
+    let f = desired(plain(), &["main.example"]);
+    let ledger = f.dir.path().join("ledger.json");
+    let r = run(
+        &sb,
+        &[
+            "apply",
+            "-f",
+            f.arg(),
+            "--yes",
+            "--ledger",
+            ledger.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ledger).expect("created")).unwrap();
+    assert_eq!(
+        recorded,
+        serde_json::json!({"format_version": 1, "orders": []})
+    );
+    assert!(sb.writes().is_empty());
+}

@@ -9,6 +9,7 @@ use crate::cli::{ApplyArgs, Format, Global};
 use crate::desired::{self, Target};
 use crate::exit::Exit;
 use crate::output::{self, Output};
+use crate::plan::LedgerEntry;
 use crate::render;
 use crate::runcloud::credentials;
 use crate::saved::{self, Saved};
@@ -161,8 +162,13 @@ async fn carry_out(
             api_requests: plan.api_requests,
             ..Report::default()
         };
+        let unrecorded = record(out, ledger, &nothing.orders);
         finish(g, args, out, &nothing, false)?;
-        return Ok(Exit::Success);
+        return Ok(if unrecorded {
+            Exit::Partial
+        } else {
+            Exit::Success
+        });
     }
     if confirm && !args.yes {
         if !output::stdin_is_terminal() {
@@ -184,16 +190,7 @@ async fn carry_out(
     );
     let mut report = apply::execute(plan, &session.client, args.parallelism).await;
     drop(progress);
-    let mut unrecorded = false;
-    if let Some(ledger) = ledger
-        && !report.orders.is_empty()
-        && let Err(e) = ledger.record(&report.orders, jiff::Timestamp::now().as_second())
-    {
-        out.error(&e.context(
-            "the certificate orders of this run are not in the ledger; the next run cannot back off from them",
-        ));
-        unrecorded = true;
-    }
+    let unrecorded = record(out, ledger, &report.orders);
     if let Some(secs) = args.verify {
         report.verification = Some(verify_orders(g, out, plan, &report, secs).await);
     }
@@ -208,6 +205,26 @@ async fn carry_out(
     } else {
         Exit::Success
     })
+}
+
+/// Records the orders of the run in the ledger (creating the file when missing, so that a CI
+/// cache always has one to keep); true when that failed, which is said on stderr.
+fn record(out: &Output, ledger: Option<&mut LedgerFile>, orders: &[LedgerEntry]) -> bool {
+    let Some(ledger) = ledger else {
+        return false;
+    };
+    if orders.is_empty() && ledger.exists() {
+        return false;
+    }
+    match ledger.record(orders, jiff::Timestamp::now().as_second()) {
+        Ok(()) => false,
+        Err(e) => {
+            out.error(&e.context(
+                "the certificate orders of this run are not in the ledger; the next run cannot back off from them",
+            ));
+            true
+        }
+    }
 }
 
 /// `--verify SECS`: probes every name the successful orders covered until the server presents

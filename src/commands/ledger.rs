@@ -61,6 +61,11 @@ impl LedgerFile {
         }
     }
 
+    /// Whether the file exists (an in-memory ledger always does).
+    pub fn exists(&self) -> bool {
+        self.path.as_ref().is_none_or(|p| p.exists())
+    }
+
     /// Appends the orders of a run (dropping those older than the rules read), and writes the
     /// file atomically. The file is read again first, so that orders another run recorded
     /// meanwhile are kept.
