@@ -1225,6 +1225,14 @@ fn basic_mode_warns_that_a_name_that_left_the_server_endangers_the_one_certifica
     assert!(detail.contains("tombstone"), "{detail}");
     assert!(detail.contains("advanced SSL"), "{detail}");
     assert!(detail.contains("expires in 30 days"), "{detail}");
+
+    // A custom certificate does not renew through Let's Encrypt: nothing is at risk.
+    l.ssl.certificate = Some(crate::model::LiveCertificate {
+        method: Some("custom".into()),
+        ..letsencrypt(7)
+    });
+    let p = plan(&d, &l, &checks, None, NOW, &PlanOptions::default());
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
 }
 
 #[test]

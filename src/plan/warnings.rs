@@ -139,10 +139,10 @@ impl Warning {
             ]
             .concat(),
             (WarningKind::CertificateExpiring, CertificateScope::App { names }) => wording(&format!(
-                "the app's certificate, presented for {names} attached names, {expires}; Let's Encrypt certificates renew 30 days before expiry, so this one's renewal has not happened — check the app's SSL in RunCloud, and any renewal-at-risk name{ordered}"
+                "the app's certificate, presented for {names} attached names, {expires}; a Let's Encrypt certificate renews 30 days before expiry, so this one's renewal has not happened (a custom one is renewed where it came from) — check the app's SSL in RunCloud, and any renewal-at-risk name{ordered}"
             )),
             (WarningKind::CertificateExpiring, CertificateScope::Domain { .. }) => wording(&format!(
-                "the certificate presented for it {expires}; Let's Encrypt certificates renew 30 days before expiry, so this one's renewal has not happened — check the domain's SSL in RunCloud, and its DNS{ordered}"
+                "the certificate presented for it {expires}; a Let's Encrypt certificate renews 30 days before expiry, so this one's renewal has not happened (a custom one is renewed where it came from) — check the domain's SSL in RunCloud, and its DNS{ordered}"
             )),
         }
     }
@@ -191,12 +191,14 @@ pub(super) fn warnings(
         for d in &staying {
             let names = cert_names(d);
             let left = days(&names);
-            let has_certificate = left.is_some()
-                || live
-                    .ssl
-                    .domain_certificates
-                    .get(&d.id)
-                    .is_some_and(Option::is_some);
+            let known = live
+                .ssl
+                .domain_certificates
+                .get(&d.id)
+                .and_then(Option::as_ref);
+            // A custom certificate is renewed where it came from, whatever DNS says.
+            let custom = known.is_some_and(|c| !c.is_lets_encrypt());
+            let has_certificate = (left.is_some() || known.is_some()) && !custom;
             let scope = CertificateScope::Domain {
                 domain: d.name.clone(),
             };
@@ -242,7 +244,12 @@ pub(super) fn warnings(
                 .and_then(|c| c.valid_until.as_deref())
                 .and_then(|v| days_until(v, now))
         });
-        let has_certificate = left.is_some() || live.ssl.certificate.is_some();
+        let custom = live
+            .ssl
+            .certificate
+            .as_ref()
+            .is_some_and(|c| !c.is_lets_encrypt());
+        let has_certificate = (left.is_some() || live.ssl.certificate.is_some()) && !custom;
         let scope = CertificateScope::App { names: names.len() };
         if has_certificate {
             for (n, d) in names.iter().zip(&domain_of) {
