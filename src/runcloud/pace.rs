@@ -69,8 +69,12 @@ struct State {
     /// Sequence numbers of requests in flight.
     in_flight: BTreeSet<u64>,
     next_seq: u64,
-    /// The sequence number of the answer `remaining` was last taken from.
-    reported_seq: Option<u64>,
+    /// Counts the waits for a window's end: an answer to a request sent before the last wait
+    /// speaks of the old window and must not set what the new one allows.
+    epoch: u64,
+    /// The lowest `X-RateLimit-Remaining` reported in this epoch (what is left after the last
+    /// request the server processed, in a window that only counts down).
+    lowest_reported: Option<i64>,
     /// 429s in a row (for the back-off when the server's hint proves too short).
     throttled_in_a_row: u32,
     /// Whether any answer carried rate-limit headers; whether any answer came at all.
@@ -83,11 +87,12 @@ struct State {
     horizon: Option<Instant>,
 }
 
-/// A request's place in the pace; hand it back with `observe` (or drop it for a failure
-/// without an answer).
+/// A request's place in the pace; hand it back with `observe`, or `forget` it for a failure
+/// without an answer.
 #[derive(Debug)]
 pub struct Ticket {
     seq: u64,
+    epoch: u64,
 }
 
 #[derive(Clone)]
@@ -130,13 +135,14 @@ impl Pacer {
             let wait = {
                 let mut s = self.state.lock().await;
                 let now = Instant::now();
+                let spent = s.remaining.is_some_and(|r| r <= 0);
                 match s.blocked_until {
                     Some(t) if t > now => Some(t - now),
                     _ if s.probing && !s.in_flight.is_empty() => None,
+                    // Spent by the estimate, but answers are out: they say what is left.
+                    _ if spent && !s.in_flight.is_empty() => None,
                     _ => {
-                        if let Some(r) = s.remaining
-                            && r <= 0
-                        {
+                        if spent {
                             // The window is spent: wait for its end, then probe.
                             let opened = s.window_opened.unwrap_or(now);
                             let end = match s.window_ends.take() {
@@ -145,9 +151,7 @@ impl Pacer {
                             }
                             .max(now + MARGIN);
                             s.blocked_until = Some(end);
-                            s.remaining = None;
-                            s.window_opened = None;
-                            s.probing = true;
+                            s.new_epoch();
                             continue;
                         }
                         if let Some(r) = s.remaining.as_mut() {
@@ -157,6 +161,7 @@ impl Pacer {
                             s.window_opened = Some(now);
                         }
                         let seq = s.next_seq;
+                        let epoch = s.epoch;
                         s.next_seq += 1;
                         s.in_flight.insert(seq);
                         let paced_by_fallback = s.answers_seen && !s.headers_seen;
@@ -166,13 +171,13 @@ impl Pacer {
                         } else if paced_by_fallback {
                             self.fallback.until_ready().await;
                         }
-                        return Ok(Ticket { seq });
+                        return Ok(Ticket { seq, epoch });
                     }
                 }
             };
             match wait {
                 Some(d) => self.sleep(d).await?,
-                // A probe is out: wait for its answer.
+                // A probe (or the answers that say what is left) is out: wait for it.
                 None => {
                     let notified = self.wake.notified();
                     tokio::select! {
@@ -243,22 +248,28 @@ impl Pacer {
             let wait = hint.max(stretch.min(WINDOW)) + MARGIN;
             let until = now + wait;
             s.blocked_until = Some(s.blocked_until.map_or(until, |b| b.max(until)));
-            s.remaining = None;
-            s.window_opened = None;
-            s.probing = true;
-        } else {
+            if ticket.epoch == s.epoch {
+                s.new_epoch();
+            }
+        } else if ticket.epoch == s.epoch {
             s.throttled_in_a_row = 0;
             if let Some(at) = headers.reset_at {
                 s.window_ends = Some(now + until_unix(at));
             }
             if let Some(rem) = headers.remaining {
-                // Only an answer to a later request than the last one read can tell more; the
-                // requests sent after it and still in flight are spent already.
-                if s.reported_seq.is_none_or(|r| ticket.seq > r) {
-                    let later = s.in_flight.range(ticket.seq + 1..).count() as i64;
-                    s.remaining = Some(rem as i64 - later);
-                    s.reported_seq = Some(ticket.seq);
-                }
+                // A lower bound of what is left: every other request in flight may be counted
+                // after this one. Bounds only tighten (the window counts down) until nothing
+                // is in flight: then the lowest count reported is what is left.
+                let rem = rem as i64;
+                let lowest = s.lowest_reported.map_or(rem, |l| l.min(rem));
+                s.lowest_reported = Some(lowest);
+                let others = s.in_flight.len() as i64;
+                let bound = rem - others;
+                s.remaining = Some(if others == 0 {
+                    lowest
+                } else {
+                    s.remaining.map_or(bound, |r| r.min(bound))
+                });
             }
             s.probing = false;
         }
@@ -278,6 +289,18 @@ impl Pacer {
     /// Time spent waiting so far.
     pub async fn waited(&self) -> Duration {
         self.state.lock().await.waited
+    }
+}
+
+impl State {
+    /// After a wait for a window's end (or a 429): what is left is unknown until a probe's
+    /// answer; answers to requests sent before it speak of the old window.
+    fn new_epoch(&mut self) {
+        self.epoch += 1;
+        self.remaining = None;
+        self.lowest_reported = None;
+        self.window_opened = None;
+        self.probing = true;
     }
 }
 
