@@ -171,8 +171,8 @@ fn ci_examples_parse_and_run_only_real_rcdomains_commands() {
     assert_eq!(files, 2, "a GitHub Actions and a GitLab CI example");
     for wanted in [
         "plan --format markdown --out plan.json",
-        "apply plan.json",
-        "plan --detailed-exitcode",
+        "apply plan.json --verify=",
+        "audit",
         "generate --from um-rest",
     ] {
         assert!(

@@ -1120,3 +1120,99 @@ fn transport_reason(e: &reqwest::Error) -> String {
     }
     last.unwrap_or_else(|| "connection closed".into())
 }
+
+#[cfg(test)]
+mod classify_tests {
+    //! The request loop's decisions, one answer at a time.
+    use super::*;
+
+    fn h(retry_after: Option<u64>) -> pace::RateHeaders {
+        pace::RateHeaders {
+            retry_after,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn each_answer_gets_its_decision() {
+        use Decision::*;
+        use Failure::*;
+        let too_long = Some(MAX_RETRY_AFTER.as_secs() + 1);
+        // (status, Retry-After, message, repeatable, retries left) → decision
+        let table: &[(u16, Option<u64>, Option<&str>, bool, bool, Decision)] = &[
+            (200, None, None, false, false, Done),
+            (204, None, None, true, true, Done),
+            (301, None, None, true, true, Fail(Redirect)),
+            (307, None, None, false, true, Fail(Redirect)),
+            // A 429 is retried whatever the retries left: it is not a failure.
+            (
+                429,
+                Some(1),
+                Some("Too Many Attempts."),
+                true,
+                false,
+                RetryThrottled,
+            ),
+            (429, None, None, false, false, RetryThrottled),
+            (429, too_long, None, true, true, Fail(WaitTooLong)),
+            (
+                429,
+                Some(5),
+                Some("You have used your monthly API quota."),
+                true,
+                true,
+                Fail(Quota),
+            ),
+            (
+                403,
+                None,
+                Some("API usage limit for this month reached"),
+                true,
+                true,
+                Fail(Quota),
+            ),
+            (500, None, None, true, true, RetryAfterBackoff),
+            (502, None, None, true, false, Fail(Status)),
+            // A write that may have been received is never repeated blindly.
+            (500, None, None, false, true, Fail(OutcomeUnknown)),
+            (503, too_long, None, true, true, Fail(WaitTooLong)),
+            (
+                401,
+                None,
+                Some("Invalid credentials."),
+                true,
+                true,
+                Fail(Status),
+            ),
+            (
+                404,
+                None,
+                Some("SSL not installed!"),
+                true,
+                true,
+                Fail(Status),
+            ),
+            (
+                422,
+                None,
+                Some("The name has already been taken."),
+                false,
+                true,
+                Fail(Status),
+            ),
+        ];
+        for (status, retry_after, message, repeatable, retries_left, want) in table {
+            assert_eq!(
+                classify(
+                    *status,
+                    &h(*retry_after),
+                    *message,
+                    *repeatable,
+                    *retries_left
+                ),
+                *want,
+                "{status} {retry_after:?} {message:?} repeatable={repeatable} retries_left={retries_left}"
+            );
+        }
+    }
+}

@@ -455,16 +455,18 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
     // Laravel sends the reset time with a 429; `reset_header` sends it with every answer.
     let refused = over.is_some() && headers.contains_key(header::RETRY_AFTER);
     if api.rate.reset_header || refused {
+        // Never earlier than the window's end: a whole-second header rounds up.
         let unix = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
         let wait = if refused {
             over.unwrap_or(reset_in)
         } else {
             reset_in
         };
-        headers.insert("x-ratelimit-reset", HeaderValue::from(unix + wait));
+        let at = (unix + wait as f64).ceil() as u64;
+        headers.insert("x-ratelimit-reset", HeaderValue::from(at));
     }
 
     if let Some(ms) = lose_after {
