@@ -67,7 +67,7 @@ impl ClientConfig {
             rate_ceiling: None,
             max_wait: Duration::from_secs(600),
             read_concurrency: 8,
-            max_retries: 6,
+            max_retries: 5,
             backoff_base: Duration::from_millis(500),
         }
     }
@@ -773,8 +773,7 @@ impl Client {
                     excerpt: cut(&self.scrub(&m), 300),
                     hint: Hint::for_status(code),
                 },
-                // A 5xx page from a proxy after every retry: a server error, not a wrong URL.
-                None if looks_like_json(bytes) || code >= 500 => ApiError::Status {
+                None if looks_like_json(bytes) => ApiError::Status {
                     method,
                     path,
                     status: code,

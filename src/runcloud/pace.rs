@@ -32,6 +32,14 @@ const FALLBACK_PER_MINUTE: u32 = 60;
 /// Waits at least this long are announced at the default verbosity.
 const ANNOUNCE: Duration = Duration::from_secs(3);
 
+/// What a wait is for, as it is announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    RateLimit,
+    /// A back-off after a 5xx or a transport error.
+    Retry,
+}
+
 /// What an answer said about the rate limit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RateHeaders {
@@ -176,7 +184,7 @@ impl Pacer {
                 }
             };
             match wait {
-                Some(d) => self.sleep(d).await?,
+                Some(d) => self.sleep(d, Wait::RateLimit).await?,
                 // A probe (or the answers that say what is left) is out: wait for it.
                 None => {
                     let notified = self.wake.notified();
@@ -192,7 +200,7 @@ impl Pacer {
     /// Sleeps `d` against the patience; an error instead when it would run out. Only the part
     /// of a wait beyond every wait already counted adds to the time waited, and only that part
     /// is announced, so concurrent requests waiting for the same window count it once.
-    async fn sleep(&self, d: Duration) -> Result<(), OutOfPatience> {
+    async fn sleep(&self, d: Duration, why: Wait) -> Result<(), OutOfPatience> {
         let announce = {
             let mut s = self.state.lock().await;
             let now = Instant::now();
@@ -211,10 +219,13 @@ impl Pacer {
             added >= ANNOUNCE
         };
         if announce {
-            tracing::warn!(
-                "RunCloud's rate limit: waiting {} s",
-                d.as_secs_f64().ceil() as u64
-            );
+            let secs = d.as_secs_f64().ceil() as u64;
+            match why {
+                Wait::RateLimit => tracing::warn!("RunCloud's rate limit: waiting {secs} s"),
+                Wait::Retry => {
+                    tracing::warn!("RunCloud did not answer properly: retrying in {secs} s")
+                }
+            }
         } else {
             tracing::debug!(wait_ms = d.as_millis() as u64, "rate limit: waiting");
         }
@@ -224,7 +235,7 @@ impl Pacer {
 
     /// A back-off (5xx, transport errors) counted against the same patience.
     pub async fn backoff(&self, d: Duration) -> Result<(), OutOfPatience> {
-        self.sleep(d).await
+        self.sleep(d, Wait::Retry).await
     }
 
     /// Takes in what an answer said. `throttled`: it was a 429.
