@@ -12,6 +12,7 @@ mod hostile;
 mod injection;
 mod limits;
 mod markdown;
+mod plan_schema;
 mod readings;
 mod render_text;
 mod safety;
