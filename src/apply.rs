@@ -45,6 +45,21 @@ pub struct Report {
     /// With `--verify`: what the server presents for each name the orders covered (filled in
     /// by the command).
     pub verification: Option<Verification>,
+    /// Set when apply refused (exit 3) and changed nothing (filled in by the command).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
+}
+
+/// Why apply refused: a safety gate of the plan, or a saved plan that drifted or was changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    /// removal-cap | empty-desired | drift | tampered
+    pub reason: String,
+    pub message: String,
+    /// What the refused plan would have removed (a safety gate).
+    pub would_remove: Vec<String>,
+    /// What drifted since the saved plan was made (drift).
+    pub drift: Vec<String>,
 }
 
 impl Report {
@@ -102,6 +117,7 @@ pub async fn execute(plan: &Plan, client: &Client, parallelism: usize) -> Report
         api_requests: Some(client.request_count()),
         orders,
         verification: None,
+        refusal: None,
     }
 }
 

@@ -307,3 +307,119 @@ fn detailed_exitcode_keeps_3_for_a_refusal_and_1_for_an_error() {
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(sb.writes().is_empty());
 }
+
+/// A refusal (exit 3) is said in the format asked for, and `--report FILE` records it.
+#[test]
+fn a_refusal_is_printed_in_the_format_asked_for_and_reported() {
+    let sb = Sandbox::start(&seed(LIVE, ""));
+    let f = file();
+    let planfile = save_plan(&sb, &f, &[]);
+    sb.handle
+        .world()
+        .add_domain_behind_back(1, 2, "sneaky.example.com")
+        .unwrap();
+    sb.handle.clear_requests();
+    let report = f.dir.path().join("report.json");
+    let report_arg = report.to_str().unwrap();
+
+    // A drifted saved plan, as JSON: the report with its refusal, on stdout and in the file.
+    let run = apply_saved(
+        &sb,
+        &planfile,
+        &["--format", "json", "--report", report_arg],
+    );
+    assert_eq!(run.code, 3, "{}", run.all());
+    let printed: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: stdout is not JSON: {}", run.stdout));
+    assert_eq!(printed["refusal"]["reason"], "drift", "{printed}");
+    assert!(
+        printed["refusal"]["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("live: + sneaky.example.com")),
+        "{printed}"
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(written, printed);
+    assert_eq!(written["summary"]["ok"], 0);
+
+    // As Markdown: no plain-text-only output.
+    let run = apply_saved(&sb, &planfile, &["--format", "markdown"]);
+    assert_eq!(run.code, 3, "{}", run.all());
+    assert!(
+        run.stdout.contains("- `live: + sneaky.example.com"),
+        "{}",
+        run.stdout
+    );
+
+    // A saved plan edited after it was written.
+    let text = std::fs::read_to_string(&planfile).unwrap();
+    std::fs::write(
+        &planfile,
+        text.replace("new.example.net", "evil.example.net"),
+    )
+    .unwrap();
+    std::fs::remove_file(&report).unwrap();
+    let run = apply_saved(
+        &sb,
+        &planfile,
+        &["--format", "json", "--report", report_arg],
+    );
+    assert_eq!(run.code, 3, "{}", run.all());
+    let printed: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: stdout is not JSON: {}", run.stdout));
+    assert_eq!(printed["refusal"]["reason"], "tampered", "{printed}");
+    assert!(report.exists(), "--report is written for a refusal");
+    assert!(sb.writes().is_empty(), "{:?}", sb.writes());
+}
+
+/// A safety gate refuses a fresh apply: the plan in the format asked for, and the report file.
+#[test]
+fn a_gate_refusal_writes_the_report() {
+    let mut live = vec!["{name: main.example, type: primary}".to_string()];
+    live.extend((1..=10).map(|i| format!("a{i}.example")));
+    let refs: Vec<&str> = live.iter().map(String::as_str).collect();
+    let sb = Sandbox::start(&seed(&refs, ""));
+    let f = desired(
+        "removals: {prune: true, max: 5, max_percent: 100}\ndefaults: {www: false, redirection: none}\n",
+        &["main.example", "a1.example"],
+    );
+    let report = f.dir.path().join("report.json");
+    for format in ["json", "markdown"] {
+        let run = rcd(
+            Some(&sb),
+            Auth::V3,
+            &[
+                "apply",
+                "-f",
+                f.arg(),
+                "--yes",
+                "--format",
+                format,
+                "--report",
+                report.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(run.code, 3, "{format}: {}", run.all());
+        if format == "json" {
+            let plan: serde_json::Value = serde_json::from_str(&run.stdout)
+                .unwrap_or_else(|e| panic!("{e}: stdout is not JSON: {}", run.stdout));
+            assert_eq!(plan["refusal"]["gate"], "removal-cap");
+        } else {
+            assert!(!run.stdout.trim_start().starts_with('{'), "{}", run.stdout);
+            assert!(run.stdout.contains("a10.example"), "{}", run.stdout);
+        }
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        assert_eq!(written["refusal"]["reason"], "removal-cap", "{written}");
+        assert_eq!(
+            written["refusal"]["would_remove"].as_array().unwrap().len(),
+            9,
+            "{written}"
+        );
+        std::fs::remove_file(&report).unwrap();
+    }
+    assert!(sb.writes().is_empty(), "{:?}", sb.writes());
+}

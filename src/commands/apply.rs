@@ -3,13 +3,13 @@
 
 use super::ledger::LedgerFile;
 use super::{Planned, Session, compute, open_ledger, options, render_plan};
-use crate::apply::{self, Report};
+use crate::apply::{self, Refusal, Report};
 use crate::checks::verify::{self, VerifyOptions};
 use crate::cli::{ApplyArgs, Format, Global};
 use crate::desired::{self, Target};
 use crate::exit::Exit;
 use crate::output::{self, Output};
-use crate::plan::LedgerEntry;
+use crate::plan::{Gate, LedgerEntry};
 use crate::render;
 use crate::runcloud::credentials;
 use crate::saved::{self, Saved};
@@ -65,10 +65,17 @@ async fn apply_saved(
     let text = crate::input::read_to_string(planfile, "the saved plan")?;
     let saved = Saved::parse(&text, &file)?;
     if !saved.is_intact() {
-        out.print(&format!(
-            "Refused: {file} was changed after `rcdomains plan --out` wrote it (its fingerprint does not match its content). Nothing was changed.\nPlan again, review the new plan, and apply that."
-        ));
-        return Ok(Exit::Refused);
+        let why = "was changed after `rcdomains plan --out` wrote it (its fingerprint does not match its content)";
+        let tail = "Nothing was changed.\nPlan again, review the new plan, and apply that.";
+        let refusal = Refusal {
+            reason: "tampered".into(),
+            message: format!("{file} {why}"),
+            would_remove: vec![],
+            drift: vec![],
+        };
+        let text = format!("Refused: {} {why}. {tail}", crate::escape::text(&file));
+        let markdown = format!("Refused: {} {why}. {tail}", crate::escape::md_code(&file));
+        return refuse(g, args, out, refusal, &text, &markdown);
     }
     let inputs = &saved.inputs;
     if inputs.options.ledger && args.ledger.ledger.is_none() {
@@ -109,14 +116,15 @@ async fn apply_saved(
         let actions = serde_json::to_value(&fresh.actions).unwrap_or_default();
         lines.extend(saved::action_drift(&saved.actions, &actions));
         // Drift lines quote names and values from RunCloud: each is escaped for where it goes.
-        let head = format!(
-            "Refused: what {} was planned from has drifted, so it is not the plan that was reviewed. Nothing was changed.\nWhat drifted:\n",
-            crate::escape::text(&file)
-        );
+        let head = |shown: &str| {
+            format!(
+                "Refused: what {shown} was planned from has drifted, so it is not the plan that was reviewed. Nothing was changed.\nWhat drifted:\n"
+            )
+        };
         let tail = "Plan again (`rcdomains plan --out …`), review the new plan, and apply that.";
         let more = lines.len().saturating_sub(50);
-        let mut text = head.clone();
-        let mut markdown = head;
+        let mut text = head(&crate::escape::text(&file));
+        let mut markdown = head(&crate::escape::md_code(&file));
         for l in lines.iter().take(50) {
             let shown: String = l.chars().take(1000).collect();
             text.push_str(&format!("  - {}\n", crate::escape::text(&shown)));
@@ -128,13 +136,15 @@ async fn apply_saved(
         }
         text.push_str(tail);
         markdown.push_str(tail);
-        if g.format == Format::Markdown {
-            summarise(&markdown);
-            out.print(&markdown);
-        } else {
-            out.print(&text);
-        }
-        return Ok(Exit::Refused);
+        let refusal = Refusal {
+            reason: "drift".into(),
+            message: format!(
+                "what {file} was planned from has drifted, so it is not the plan that was reviewed; plan again, review the new plan, and apply that"
+            ),
+            would_remove: vec![],
+            drift: lines,
+        };
+        return refuse(&g, args, out, refusal, &text, &markdown);
     }
     carry_out(&g, args, out, &planned, &session, false, ledger.as_mut()).await
 }
@@ -154,7 +164,24 @@ async fn carry_out(
     if g.format == Format::Text || plan.refusal.is_some() || !plan.has_changes() {
         out.print(&render_plan(g, out, planned));
     }
-    if plan.refusal.is_some() {
+    if let Some(r) = &plan.refusal {
+        let refusal = Refusal {
+            reason: match r.gate {
+                Gate::RemovalCap { .. } => "removal-cap".into(),
+                Gate::EmptyDesired => "empty-desired".into(),
+            },
+            message: r.gate.to_string(),
+            would_remove: r.would_remove.iter().map(ToString::to_string).collect(),
+            drift: vec![],
+        };
+        write_report(
+            args,
+            &Report {
+                api_requests: plan.api_requests,
+                refusal: Some(refusal),
+                ..Report::default()
+            },
+        )?;
         return Ok(Exit::Refused);
     }
     if !plan.has_changes() {
@@ -205,6 +232,41 @@ async fn carry_out(
     } else {
         Exit::Success
     })
+}
+
+/// A saved plan refused (exit 3): says why in the format asked for (JSON: the report with its
+/// `refusal`), and writes `--report FILE` all the same.
+fn refuse(
+    g: &Global,
+    args: &ApplyArgs,
+    out: &Output,
+    refusal: Refusal,
+    text: &str,
+    markdown: &str,
+) -> anyhow::Result<Exit> {
+    let report = Report {
+        refusal: Some(refusal),
+        ..Report::default()
+    };
+    match g.format {
+        Format::Text => out.print(text),
+        Format::Json => out.print(&render::json::report(&report)),
+        Format::Markdown => {
+            summarise(markdown);
+            out.print(markdown);
+        }
+    }
+    write_report(args, &report)?;
+    Ok(Exit::Refused)
+}
+
+/// Writes `--report FILE` (the JSON report), when asked for.
+fn write_report(args: &ApplyArgs, report: &Report) -> anyhow::Result<()> {
+    if let Some(path) = &args.report {
+        std::fs::write(path, render::json::report(report))
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Records the orders of the run in the ledger (creating the file when missing, so that a CI
@@ -272,10 +334,7 @@ fn finish(
             Format::Markdown => render::markdown::report(report),
         });
     }
-    if let Some(path) = &args.report {
-        std::fs::write(path, render::json::report(report))
-            .with_context(|| format!("cannot write the report to {}", path.display()))?;
-    }
+    write_report(args, report)?;
     if g.format == Format::Markdown {
         summarise(&render::markdown::report(report));
     }

@@ -475,6 +475,21 @@ pub struct JsonReport {
     /// With `apply --verify`: what the server presents for each name the orders covered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<JsonVerification>,
+    /// Set when apply refused (exit 3): nothing was changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<JsonReportRefusal>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonReportRefusal {
+    /// removal-cap | empty-desired (a safety gate), drift (a saved plan whose inputs changed),
+    /// tampered (a saved plan edited after it was written)
+    pub reason: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub would_remove: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -573,6 +588,12 @@ pub fn report(report: &Report) -> String {
                     probes: n.probes,
                 })
                 .collect(),
+        }),
+        refusal: report.refusal.as_ref().map(|r| JsonReportRefusal {
+            reason: r.reason.clone(),
+            message: r.message.clone(),
+            would_remove: r.would_remove.clone(),
+            drift: r.drift.clone(),
         }),
     };
     pretty(&r)
