@@ -332,9 +332,10 @@ pub struct SandboxArgs {
     /// Address to listen on (loopback).
     #[arg(long, default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
-    /// Seed file describing servers, apps, domains, SSL and DNS.
-    #[arg(long, default_value = "examples/sandbox-seed.yaml")]
-    pub seed: PathBuf,
+    /// Seed file describing servers, apps, domains, SSL and DNS [default: the built-in
+    /// examples/sandbox-seed.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
     /// Address of the DNS server (UDP and TCP) serving the seed's zone [default: a free port].
     #[arg(long)]
     pub dns_listen: Option<SocketAddr>,
@@ -348,9 +349,10 @@ pub struct SandboxArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct DemoArgs {
-    /// Directory holding domains.yaml and sandbox-seed.yaml.
-    #[arg(long, default_value = "examples")]
-    pub dir: PathBuf,
+    /// Directory holding domains.yaml and sandbox-seed.yaml [default: the built-in copies of
+    /// examples/].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Runs the program; returns the process exit code.

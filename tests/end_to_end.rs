@@ -405,3 +405,83 @@ fn a_tight_rate_limit_is_waited_out_not_failed() {
         sb.handle.requests()
     );
 }
+
+#[test]
+fn demo_with_a_missing_dir_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir");
+    let run = rcd(
+        None,
+        Auth::None,
+        &["demo", "--dir", missing.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains(missing.to_str().unwrap()) && run.stderr.contains("no such directory"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("== 1."), "no demo ran: {}", run.stdout);
+    // A directory without the demo's files names the one missing.
+    let run = rcd(
+        None,
+        Auth::None,
+        &["demo", "--dir", dir.path().to_str().unwrap()],
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("domains.yaml is missing"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `rcdomains sandbox` without `--seed`, outside the repository: the built-in seed, and
+/// `export` lines that a plan runs with as they are.
+#[test]
+fn sandbox_without_seed_works_anywhere_and_prints_exports() {
+    let cwd = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rcdomains"))
+        .args(["sandbox", "--listen", "127.0.0.1:0"])
+        .current_dir(cwd.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("# then:") {
+        use std::io::Read;
+        let n = stdout.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let export = |var: &str| {
+        seen.lines()
+            .find_map(|l| l.strip_prefix(&format!("export {var}=")))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no export {var}= line: {seen}"))
+    };
+    let url = export("RUNCLOUD_API_URL");
+    let token = export("RUNCLOUD_API_TOKEN");
+    assert!(url.starts_with("http://127.0.0.1:"), "{seen}");
+    let desired = repo_path("examples/domains.yaml");
+    let run = rcd_env(
+        None,
+        Auth::None,
+        &["plan", "-f", desired.to_str().unwrap(), "--skip-dns"],
+        &[("RUNCLOUD_API_URL", &url), ("RUNCLOUD_API_TOKEN", &token)],
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(run.code, 0, "{}\n{seen}", run.all());
+    assert!(
+        run.stdout.contains("Plan for server 11667"),
+        "{}",
+        run.stdout
+    );
+}

@@ -20,18 +20,36 @@ use crate::secret::Secret;
 use anyhow::{Context, bail};
 
 const EMBEDDED_DESIRED: &str = include_str!("../../examples/domains.yaml");
-const EMBEDDED_SEED: &str = include_str!("../../examples/sandbox-seed.yaml");
+/// The seed of the demo, and of `rcdomains sandbox` without `--seed`.
+pub const EMBEDDED_SEED: &str = include_str!("../../examples/sandbox-seed.yaml");
 
 pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Exit> {
-    let desired_path = args.dir.join("domains.yaml");
-    let seed_path = args.dir.join("sandbox-seed.yaml");
-    let (desired, seed) = if desired_path.exists() && seed_path.exists() {
-        (desired::load(&desired_path)?, Seed::load(&seed_path)?)
-    } else {
-        (
+    let (desired, seed) = match &args.dir {
+        // A directory asked for is used or is an error: never quietly the built-in files.
+        Some(dir) => {
+            if !dir.is_dir() {
+                bail!(
+                    "--dir {}: no such directory (it must hold domains.yaml and sandbox-seed.yaml; without --dir the demo uses its built-in copies)",
+                    crate::escape::text(&dir.display().to_string())
+                );
+            }
+            let desired_path = dir.join("domains.yaml");
+            let seed_path = dir.join("sandbox-seed.yaml");
+            for p in [&desired_path, &seed_path] {
+                if !p.is_file() {
+                    bail!(
+                        "--dir {}: {} is missing (the demo needs domains.yaml and sandbox-seed.yaml there)",
+                        crate::escape::text(&dir.display().to_string()),
+                        crate::escape::text(&p.display().to_string())
+                    );
+                }
+            }
+            (desired::load(&desired_path)?, Seed::load(&seed_path)?)
+        }
+        None => (
             desired::load_str(EMBEDDED_DESIRED, "examples/domains.yaml (built in)")?,
             Seed::from_yaml_str(EMBEDDED_SEED).context("the built-in sandbox seed")?,
-        )
+        ),
     };
     if seed.servers.iter().any(|s| !s.ip.is_loopback()) {
         bail!(

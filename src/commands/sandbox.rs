@@ -19,7 +19,25 @@ pub async fn run(args: &SandboxArgs, out: &Output) -> anyhow::Result<Exit> {
     {
         anyhow::bail!("the sandbox listens on loopback only; use 127.0.0.1:PORT");
     }
-    let mut seed = Seed::load(&args.seed)?;
+    let mut seed = match &args.seed {
+        Some(path) => Seed::load(path)?,
+        None => {
+            Seed::from_yaml_str(super::demo::EMBEDDED_SEED).context("the built-in sandbox seed")?
+        }
+    };
+    // The built-in seed's token is a published placeholder, so it is shown; a seed file's
+    // credentials are not printed (they may have been copied from somewhere real).
+    let token_line = match &args.seed {
+        None => format!("export RUNCLOUD_API_TOKEN={}", seed.credentials.token),
+        Some(path) => format!(
+            "export RUNCLOUD_API_TOKEN=…   # credentials.token of {} (not printed)",
+            crate::escape::text(&path.display().to_string())
+        ),
+    };
+    let seed_name = match &args.seed {
+        Some(path) => crate::escape::text(&path.display().to_string()).into_owned(),
+        None => "the built-in seed (examples/sandbox-seed.yaml)".to_string(),
+    };
     for spec in &args.faults {
         let fault: Fault = spec.parse().with_context(|| format!("--fault {spec}"))?;
         seed.faults.push(fault);
@@ -28,12 +46,14 @@ pub async fn run(args: &SandboxArgs, out: &Output) -> anyhow::Result<Exit> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     out.print(&format!(
-        "Sandbox RunCloud listening.\n  API v3: {}\n  API v2: {}\n  DNS:    {} (UDP and TCP)\n  TLS:    {}\nCredentials: the token (or key and secret) in {}.\nRehearse with: --api-url {} --resolver {} --tls-port {}   (Ctrl-C stops it)",
+        "Sandbox RunCloud listening.\n  API v3: {}\n  API v2: {}\n  DNS:    {} (UDP and TCP)\n  TLS:    {}\nCredentials: the token (or key and secret) in {seed_name}.\nRehearse with: --api-url {} --resolver {} --tls-port {}   (Ctrl-C stops it)\nor, in another shell:\nexport RUNCLOUD_API_URL={}\n{token_line}\n# then: rcdomains plan --resolver {} --tls-port {}",
         handle.api_url_v3(),
         handle.api_url_v2(),
         handle.dns_addr(),
         handle.tls_addr(),
-        args.seed.display(),
+        handle.api_url_v3(),
+        handle.dns_addr(),
+        handle.tls_addr().port(),
         handle.api_url_v3(),
         handle.dns_addr(),
         handle.tls_addr().port()
