@@ -118,14 +118,23 @@ pub enum ColorArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the desired-state file offline (no network).
+    #[command(
+        after_help = "Examples:\n  rcdomains validate\n  rcdomains validate -f sites/domains.yaml"
+    )]
     Validate(GateArgs),
     /// Read-only health report for a nightly job: drift, renewal-at-risk, expiring or uncovered certificates, deferred items.
     Audit(AuditArgs),
     /// Read live state and print the plan; changes nothing.
+    #[command(
+        after_help = "Examples:\n  rcdomains plan\n  rcdomains plan --format markdown --out plan.json   # a pull-request comment, and the plan to apply\n  rcdomains plan --detailed-exitcode                 # exit 2 when changes are pending"
+    )]
     Plan(PlanCommandArgs),
     /// Carry out a fresh plan (asks on a terminal; needs --yes otherwise), or exactly a saved plan.
     Apply(ApplyArgs),
     /// Print the JSON Schema of the desired-state file, or of the JSON plan.
+    #[command(
+        after_help = "Examples:\n  rcdomains schema > desired.schema.json\n  rcdomains schema plan"
+    )]
     Schema {
         #[arg(value_enum, default_value_t = SchemaKind::Desired)]
         kind: SchemaKind,
@@ -133,14 +142,26 @@ pub enum Command {
     /// Write a desired-state file from the network (Ultimate Multisite) or from the live app.
     Generate(GenerateArgs),
     /// Serve a simulated RunCloud API on loopback, for rehearsals and tests.
+    #[command(
+        after_help = "Examples:\n  rcdomains sandbox                                   # the built-in seed; prints export lines\n  rcdomains sandbox --seed my-seed.yaml --fault status=503,times=2"
+    )]
     Sandbox(SandboxArgs),
     /// Start the sandbox in-process and run plan → apply → plan on examples/.
+    #[command(after_help = "Examples:\n  rcdomains demo\n  rcdomains demo --dir examples")]
     Demo(DemoArgs),
     /// Print a shell completion script (e.g. `rcdomains completions bash > /etc/bash_completion.d/rcdomains`).
+    #[command(
+        after_help = "Examples:\n  rcdomains completions bash > /etc/bash_completion.d/rcdomains\n  rcdomains completions zsh > \"${fpath[1]}/_rcdomains\"\n  rcdomains completions fish > ~/.config/fish/completions/rcdomains.fish"
+    )]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the man page (roff), generated from the same definitions as --help.
+    #[command(
+        after_help = "Examples:\n  rcdomains man | man -l -\n  rcdomains man > /usr/local/share/man/man1/rcdomains.1"
+    )]
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -184,7 +205,7 @@ pub struct LedgerArgs {
 /// `rcdomains audit`'s own flags.
 #[derive(Debug, Args, Clone, Default)]
 #[command(
-    after_help = "Audit reads RunCloud, DNS and the certificates the server presents, and changes nothing (it sends no write request).\nExit codes: 0 nothing to report, 2 findings, 1 error."
+    after_help = "Audit reads RunCloud, DNS and the certificates the server presents, and changes nothing (it sends no write request).\nExit codes: 0 nothing to report, 2 findings, 1 error.\n\nExamples:\n  rcdomains audit\n  rcdomains audit --ledger ledger.json --format json"
 )]
 pub struct AuditArgs {
     /// The certificate-order ledger (only read): orders backing off or over Let's Encrypt's
@@ -213,7 +234,7 @@ pub struct PlanCommandArgs {
 
 #[derive(Debug, Args, Clone)]
 #[command(
-    after_help = "With PLANFILE (from `plan --out`), apply re-reads the desired file named in it and the live state, recomputes the plan and applies it only when its fingerprint is unchanged (no --yes needed: it was reviewed); otherwise it exits 3, changes nothing and prints what drifted."
+    after_help = "With PLANFILE (from `plan --out`), apply re-reads the desired file named in it and the live state, recomputes the plan and applies it only when its fingerprint is unchanged (no --yes needed: it was reviewed); otherwise it exits 3, changes nothing and prints what drifted.\n\nExamples:\n  rcdomains apply                                    # asks on a terminal\n  rcdomains apply plan.json --report report.json     # exactly the reviewed plan\n  rcdomains apply --yes --ledger ledger.json --verify 120"
 )]
 pub struct ApplyArgs {
     /// A saved plan (`rcdomains plan --out FILE`): apply exactly it, or refuse when anything drifted.
@@ -248,7 +269,7 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args, Clone)]
 #[command(
-    after_help = "Credentials for --from um-rest come from WU_API_KEY and WU_API_SECRET (the plugin's API key and secret); --from runcloud uses the RunCloud credentials, like plan.\nExit codes with --check: 0 the file is up to date, 2 it would change (nothing is written), 1 error."
+    after_help = "Credentials for --from um-rest come from WU_API_KEY and WU_API_SECRET (the plugin's API key and secret); --from runcloud uses the RunCloud credentials, like plan.\nExit codes with --check: 0 the file is up to date, 2 it would change (nothing is written), 1 error.\n\nExamples:\n  rcdomains generate --from um-rest --url https://network.example -o domains.yaml\n  rcdomains generate --from runcloud --server 11667 --app 940288 -o domains.yaml\n  rcdomains generate --from um-rest --url https://network.example -o domains.yaml --check"
 )]
 pub struct GenerateArgs {
     /// Where the names come from.

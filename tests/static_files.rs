@@ -200,6 +200,64 @@ fn completions_are_printed_for_each_shell() {
     }
 }
 
+const COMMANDS: &[&str] = &[
+    "validate",
+    "audit",
+    "plan",
+    "apply",
+    "schema",
+    "generate",
+    "sandbox",
+    "demo",
+    "completions",
+    "man",
+];
+
+#[test]
+fn man_prints_a_roff_page_naming_every_command() {
+    let run = rcd(None, Auth::None, &["man"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let page = &run.stdout;
+    assert!(
+        page.starts_with(".ie ") || page.starts_with(".TH "),
+        "{page}"
+    );
+    assert!(page.contains(".TH rcdomains 1"), "a section-1 page: {page}");
+    for heading in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS"] {
+        assert!(page.contains(heading), "{heading}: {page}");
+    }
+    for cmd in COMMANDS {
+        let section = format!(".SH \"RCDOMAINS {}\"", cmd.to_uppercase());
+        assert!(page.contains(&section), "{section}: {page}");
+        assert!(
+            page.contains(&format!("\\fBrcdomains {cmd}\\fR")),
+            "the synopsis of {cmd}"
+        );
+    }
+    // Roff: a dash in an option is escaped, not left to become a hyphen.
+    assert!(page.contains("\\-\\-detailed\\-exitcode"), "{page}");
+}
+
+#[test]
+fn every_command_help_ends_with_examples() {
+    for cmd in COMMANDS {
+        let run = rcd(None, Auth::None, &[cmd, "--help"]);
+        assert_eq!(run.code, 0, "{cmd}: {}", run.all());
+        let (_, examples) = run
+            .stdout
+            .rsplit_once("Examples:\n")
+            .unwrap_or_else(|| panic!("{cmd} --help has no examples: {}", run.stdout));
+        let lines: Vec<&str> = examples.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(!lines.is_empty(), "{cmd}");
+        for l in lines {
+            assert!(
+                l.trim_start().starts_with(&format!("rcdomains {cmd}")),
+                "{cmd}: every example line runs the command: {l:?}"
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Installing and the pipelines: the project's home, the version every install takes, and the
 // rules the example pipelines keep (these complement actionlint and GitLab's CI schema, which

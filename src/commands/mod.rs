@@ -41,7 +41,55 @@ pub async fn run(cli: &Cli, out: &Output) -> anyhow::Result<Exit> {
         Command::Demo(args) => demo::run(g, args, out).await,
         Command::Generate(args) => generate::run(g, args, out).await,
         Command::Completions { shell } => completions(*shell, out),
+        Command::Man => man(out),
     }
+}
+
+/// `rcdomains man`: the man page (roff), with a section for each subcommand, generated from
+/// the clap definition.
+fn man(out: &Output) -> anyhow::Result<Exit> {
+    out.print(&man_page()?);
+    Ok(Exit::Success)
+}
+
+/// The man page text: clap_mangen's page of the program (global options, the list of
+/// commands, exit codes), then a section for each command with its synopsis, description,
+/// options and examples.
+pub fn man_page() -> anyhow::Result<String> {
+    use clap::CommandFactory;
+    // Not built: the global options stay on the program's page instead of repeating under
+    // every command.
+    let cmd = Cli::command();
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut buf)?;
+    let mut page = String::from_utf8_lossy(&buf).into_owned();
+    for sub in cmd.get_subcommands() {
+        let name = format!("rcdomains {}", sub.get_name());
+        let man = clap_mangen::Man::new(sub.clone().bin_name(name.clone()));
+        page.push_str(&format!(".SH \"{}\"\n", name.to_uppercase()));
+        type Render = fn(&clap_mangen::Man, &mut dyn std::io::Write) -> std::io::Result<()>;
+        let parts: [(Render, &str); 4] = [
+            (clap_mangen::Man::render_synopsis_section, "Synopsis"),
+            (clap_mangen::Man::render_description_section, "Description"),
+            (clap_mangen::Man::render_options_section, "Options"),
+            (clap_mangen::Man::render_extra_section, "Notes and examples"),
+        ];
+        for (render, title) in parts {
+            let mut part = Vec::new();
+            render(&man, &mut part)?;
+            let part = String::from_utf8_lossy(&part);
+            // Each part opens with its own `.SH` heading: a subsection of the command's here.
+            for line in part.lines() {
+                if line.starts_with(".SH ") {
+                    page.push_str(&format!(".SS {title}\n"));
+                } else {
+                    page.push_str(line);
+                    page.push('\n');
+                }
+            }
+        }
+    }
+    Ok(page)
 }
 
 /// `rcdomains completions SHELL`: the completion script, generated from the clap definition.
