@@ -430,3 +430,59 @@ fn markdown_plan_shows_each_name_that_is_not_ready_and_the_certificate() {
         "{text}"
     );
 }
+
+/// An international name is shown in Unicode beside its punycode, and the plan ends with what
+/// happens on merge and the file and commit it was planned from — each as code.
+#[test]
+fn markdown_plan_shows_unicode_names_and_ends_with_its_origin() {
+    use crate::support::*;
+    let sb = Sandbox::start(&seed(&["{name: main.example, type: primary}"], ""));
+    let f = desired(
+        "defaults: {www: false, redirection: none}\n",
+        &["main.example", "bücher.example"],
+    );
+    let commit = "0123abcd`@everyone <!--";
+    let run = rcd_env(
+        Some(&sb),
+        Auth::V3,
+        &["plan", "-f", f.arg(), "--format", "markdown"],
+        &[("GITHUB_SHA", commit)],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    let md = &run.stdout;
+    assert!(
+        md.contains("`xn--bcher-kva.example` (`bücher.example`)"),
+        "{md}"
+    );
+    let footer = md.trim_end().lines().last().unwrap();
+    assert!(
+        footer.starts_with("<sub>**On merge**, apply carries out the 1 action of this plan"),
+        "{footer}"
+    );
+    assert!(
+        footer.contains(&format!(
+            "Planned from {} at commit {}.",
+            rcdomains::escape::md_code(f.arg()),
+            rcdomains::escape::md_code(commit)
+        )),
+        "{footer}"
+    );
+    // GitLab's variable when GitHub's is not set; none of either: no commit named.
+    let run = rcd_env(
+        Some(&sb),
+        Auth::V3,
+        &["plan", "-f", f.arg(), "--format", "markdown"],
+        &[("CI_COMMIT_SHA", "feedface")],
+    );
+    assert!(
+        run.stdout.contains("at commit `feedface`."),
+        "{}",
+        run.stdout
+    );
+    let run = rcd(
+        Some(&sb),
+        Auth::V3,
+        &["plan", "-f", f.arg(), "--format", "markdown"],
+    );
+    assert!(!run.stdout.contains("at commit"), "{}", run.stdout);
+}

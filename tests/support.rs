@@ -80,6 +80,8 @@ pub const CLEARED_ENV: &[&str] = &[
     "RCDOMAINS_RATE_LIMIT",
     "NO_COLOR",
     "GITHUB_STEP_SUMMARY",
+    "GITHUB_SHA",
+    "CI_COMMIT_SHA",
 ];
 
 pub struct Run {

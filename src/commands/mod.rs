@@ -289,7 +289,13 @@ pub fn render_plan(g: &Global, out: &Output, planned: &Planned) -> String {
         Format::Json => render::json::pretty(&planned.json(false)),
         Format::Markdown => {
             let json = planned.json(false);
-            render::markdown::plan(&planned.plan, json.fingerprint.as_deref())
+            let origin = render::markdown::Origin {
+                file: planned.inputs.desired_file.clone(),
+                commit: ["GITHUB_SHA", "CI_COMMIT_SHA"]
+                    .iter()
+                    .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty())),
+            };
+            render::markdown::plan_from(&planned.plan, json.fingerprint.as_deref(), Some(&origin))
         }
     }
 }

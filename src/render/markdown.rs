@@ -51,8 +51,8 @@ impl Block {
 /// The summary, then as much of the detail as fits under `LIMIT`. When the detail does not
 /// fit, every section keeps the same number of first lines (the most that fits), so that a
 /// long list of additions cannot crowd out the removals, the deferred items or the diff.
-fn assemble(summary: String, mut blocks: Vec<Block>, what: &str) -> String {
-    let budget = LIMIT.saturating_sub(RESERVE);
+fn assemble(summary: String, mut blocks: Vec<Block>, what: &str, reserve: usize) -> String {
+    let budget = LIMIT.saturating_sub(reserve);
     let mut cut = 0usize;
     let size_with = |blocks: &[Block], cap: usize| -> usize {
         blocks
@@ -161,9 +161,62 @@ fn names_list<'a>(names: impl Iterator<Item = &'a DomainName>, total: usize) -> 
     format!("{}{more}", shown.join(", "))
 }
 
+/// Where a plan was planned from, for the footer of its Markdown: the desired file and, in
+/// CI, the commit (`GITHUB_SHA`, `CI_COMMIT_SHA`).
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub file: String,
+    pub commit: Option<String>,
+}
+
+/// The plan's closing lines: what happens on merge, and what it was planned from.
+fn footer(plan: &Plan, origin: Option<&Origin>) -> String {
+    let n = plan.actions.len();
+    let on_merge = if plan.refusal.is_some() {
+        "nothing is changed: apply refuses this plan (exit 3) until the file, the cap or the live state changes.".to_string()
+    } else if n == 0 {
+        format!(
+            "nothing to change{}.",
+            if plan.deferred.is_empty() {
+                ""
+            } else {
+                "; the deferred items wait for a later run"
+            }
+        )
+    } else {
+        format!(
+            "apply carries out the {n} action{} of this plan (from a saved plan: exactly these, or it refuses and changes nothing if anything it was planned from drifted){}.",
+            plural(n),
+            if plan.deferred.is_empty() {
+                ""
+            } else {
+                "; the deferred items wait for a later run"
+            }
+        )
+    };
+    let mut s = format!("---\n<sub>**On merge**, {on_merge}");
+    if let Some(o) = origin {
+        // Both come from outside (a path, an environment variable): code, and cut.
+        let file: String = o.file.chars().take(100).collect();
+        let _ = write!(s, " Planned from {}", escape::md_code(&file));
+        if let Some(commit) = &o.commit {
+            let commit: String = commit.chars().take(40).collect();
+            let _ = write!(s, " at commit {}", escape::md_code(&commit));
+        }
+        s.push('.');
+    }
+    s.push_str("</sub>\n");
+    s
+}
+
+/// A plan as a pull-request comment, without the origin line of its footer (`plan_from`).
+pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
+    plan_from(plan, fingerprint, None)
+}
+
 /// A plan as a pull-request comment. `fingerprint` is shown when known, so the reviewer can
 /// match the comment with the saved plan that will be applied.
-pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
+pub fn plan_from(plan: &Plan, fingerprint: Option<&str>, origin: Option<&Origin>) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -399,8 +452,16 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
         b.lines = diff.lines().map(|l| format!("{l}\n")).collect();
         blocks.push(b);
     }
-    assemble(s, blocks, "plan")
+    let mut out = assemble(s, blocks, "plan", RESERVE + FOOTER);
+    out.truncate(out.trim_end_matches('\n').len());
+    out.push_str("\n\n");
+    out.push_str(&footer(plan, origin));
+    out
 }
+
+/// Room kept for the plan's footer: its wording, and the file and commit cut to 100 and 40
+/// characters, each of which may be escaped to as many as 10 bytes.
+const FOOTER: usize = 1_800;
 
 /// An apply report as a step summary: the counts, then failures and skips, then successes.
 pub fn report(report: &Report) -> String {
@@ -508,7 +569,7 @@ pub fn report(report: &Report) -> String {
         .into_iter()
         .filter(|b| !b.lines.is_empty())
         .collect();
-    assemble(s, blocks, "report")
+    assemble(s, blocks, "report", RESERVE)
 }
 
 fn plural(n: usize) -> &'static str {
@@ -608,5 +669,5 @@ pub fn audit(plan: &Plan, audit: &crate::plan::audit::Audit) -> String {
             blocks.push(b);
         }
     }
-    assemble(s, blocks, "audit")
+    assemble(s, blocks, "audit", RESERVE)
 }

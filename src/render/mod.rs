@@ -118,10 +118,31 @@ pub(crate) fn text_name(name: &crate::model::DomainName) -> String {
     format!("{}{mark}", crate::escape::text(shown))
 }
 
-/// A name as Markdown shows it: as code (`escape::md_code`), marked when invalid.
+/// A name as Markdown shows it: as code (`escape::md_code`), marked when invalid; an
+/// international name (a punycode `xn--` label) with its Unicode form beside it, as code too.
 pub(crate) fn md_name(name: &crate::model::DomainName) -> String {
     let (shown, mark) = name_parts(name);
-    format!("{}{mark}", crate::escape::md_code(shown))
+    match unicode_form(name) {
+        Some(unicode) => format!(
+            "{}{mark} ({})",
+            crate::escape::md_code(shown),
+            crate::escape::md_code(&unicode)
+        ),
+        None => format!("{}{mark}", crate::escape::md_code(shown)),
+    }
+}
+
+/// The Unicode form of a host name with a punycode (`xn--`) label, when it decodes cleanly
+/// and differs; `None` for every other name (an invalid one included).
+pub(crate) fn unicode_form(name: &crate::model::DomainName) -> Option<String> {
+    let ascii = name.as_str();
+    if !name.is_canonical() || !ascii.split('.').any(|l| l.starts_with("xn--")) {
+        return None;
+    }
+    match idna::domain_to_unicode(ascii) {
+        (unicode, Ok(())) if unicode != ascii => Some(unicode),
+        _ => None,
+    }
 }
 
 /// Stands around the index of a stand-in in a reason's wording (a private-use character: no
