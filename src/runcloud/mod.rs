@@ -1138,7 +1138,8 @@ mod classify_tests {
         use Failure::*;
         let too_long = Some(MAX_RETRY_AFTER.as_secs() + 1);
         // (status, Retry-After, message, repeatable, retries left) → decision
-        let table: &[(u16, Option<u64>, Option<&str>, bool, bool, Decision)] = &[
+        type Row<'a> = (u16, Option<u64>, Option<&'a str>, bool, bool, Decision);
+        let table: &[Row] = &[
             (200, None, None, false, false, Done),
             (204, None, None, true, true, Done),
             (301, None, None, true, true, Fail(Redirect)),
