@@ -196,9 +196,21 @@ async fn servfail_from_a_cname_loop_is_an_error() {
 async fn silent_server(
     truncate: bool,
 ) -> (SocketAddr, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
-    let udp = tokio::net::UdpSocket::bind(LOOPBACK).await.expect("udp");
-    let addr = udp.local_addr().expect("addr");
-    let tcp = tokio::net::TcpListener::bind(addr).await.expect("tcp");
+    // The UDP port the system picks may be taken for TCP (another test's connection): try
+    // another until both bind.
+    let mut tries = 0;
+    let (udp, tcp, addr) = loop {
+        let udp = tokio::net::UdpSocket::bind(LOOPBACK).await.expect("udp");
+        let addr = udp.local_addr().expect("addr");
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(tcp) => break (udp, tcp, addr),
+            Err(e) if tries < 50 => {
+                tries += 1;
+                let _ = e;
+            }
+            Err(e) => panic!("no port free for both UDP and TCP: {e}"),
+        }
+    };
     let tcp_accepts = Arc::new(AtomicUsize::new(0));
     let accepts = tcp_accepts.clone();
     let task = tokio::spawn(async move {
