@@ -60,9 +60,9 @@ impl Scrubber {
         for s in secrets.iter().filter(|s| !s.is_empty()) {
             let raw = s.expose();
             forms.push(raw.to_string());
-            forms.push(percent_encode(raw, false, false));
-            forms.push(percent_encode(raw, true, false));
-            forms.push(percent_encode(raw, false, true));
+            for (lower, plus) in [(false, false), (true, false), (false, true), (true, true)] {
+                forms.push(percent_encode(raw, lower, plus));
+            }
             let json = serde_json::to_string(raw).unwrap_or_default();
             let json = json.trim_matches('"').to_string();
             forms.push(json.replace('/', "\\/"));
@@ -74,7 +74,8 @@ impl Scrubber {
             forms.push(base64(joined.as_bytes()));
             forms.push(base64(joined.as_bytes()).trim_end_matches('=').to_string());
         }
-        forms.retain(|f| f.len() >= 4);
+        // Every non-empty form, however short: a short secret is still a secret.
+        forms.retain(|f| !f.is_empty());
         forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         forms.dedup();
         Scrubber { forms }
@@ -155,6 +156,10 @@ mod tests {
                 "{leak} -> {out}"
             );
         }
+        assert_eq!(
+            base64(b"Aladdin:open sesame"),
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
         assert_eq!(base64(b"ab"), "YWI=");
         assert_eq!(base64(b"abc"), "YWJj");
     }

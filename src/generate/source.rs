@@ -85,8 +85,8 @@ pub struct UmRest {
     secret: Secret,
     auth: Auth,
     timeout: Duration,
-    /// Every spelling of the key and secret an answer could echo, longest first, for `scrub`.
-    spellings: Vec<Secret>,
+    /// Blanks the key and secret in every spelling an answer could echo them in.
+    scrubber: crate::secret::Scrubber,
 }
 
 impl UmRest {
@@ -141,7 +141,7 @@ impl UmRest {
             .user_agent(concat!("rcdomains/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| GenerateError::Setup(e.to_string()))?;
-        let spellings = spellings(&key, &secret);
+        let scrubber = crate::secret::Scrubber::new(&[&key, &secret], &[(&key, &secret)]);
         Ok(UmRest {
             http,
             base,
@@ -149,7 +149,7 @@ impl UmRest {
             secret,
             auth,
             timeout,
-            spellings,
+            scrubber,
         })
     }
 
@@ -438,76 +438,8 @@ impl UmRest {
     }
 
     fn scrub(&self, text: &str) -> String {
-        let mut text = text.to_string();
-        for s in &self.spellings {
-            text = text.replace(s.expose(), "[redacted]");
-        }
-        text
+        self.scrubber.scrub(text)
     }
-}
-
-/// The ways the key and secret can come back in an answer: as sent (raw, Basic's base64 of
-/// `key:secret` with or without padding, URL-encoded in a query string) and as a server may echo
-/// them (JSON-escaped, with PHP's `\/`, each in base64). Longest first, so that a longer spelling is blanked before a part of it.
-fn spellings(key: &Secret, secret: &Secret) -> Vec<Secret> {
-    let basic = base64(&format!("{}:{}", key.expose(), secret.expose()));
-    let mut out: Vec<String> = vec![basic.trim_end_matches('=').to_string(), basic];
-    for s in [key.expose(), secret.expose()] {
-        let json = serde_json::to_string(s).unwrap_or_default();
-        let json = json.trim_matches('"').to_string();
-        out.extend([
-            s.to_string(),
-            percent_encode(s, false, true),
-            percent_encode(s, false, false),
-            percent_encode(s, true, true),
-            percent_encode(s, true, false),
-            json.replace('/', "\\/"),
-            json,
-            base64(s),
-        ]);
-    }
-    out.retain(|s| !s.trim().is_empty());
-    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    out.dedup();
-    out.into_iter().map(Secret::new).collect()
-}
-
-/// `s` with every byte outside RFC 3986's unreserved set as `%XX` (`upper` or lower hex); with
-/// `form`, a space as `+` (as `application/x-www-form-urlencoded` writes it).
-fn percent_encode(s: &str, form: bool, upper: bool) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(char::from(b))
-            }
-            b' ' if form => out.push('+'),
-            _ if upper => out.push_str(&format!("%{b:02X}")),
-            _ => out.push_str(&format!("%{b:02x}")),
-        }
-    }
-    out
-}
-
-/// Standard base64 with padding, as HTTP Basic auth sends `key:secret`.
-fn base64(input: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes = input.as_bytes();
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 struct Page {
@@ -739,6 +671,7 @@ fn json_array(text: &str, file: &str, what: &str) -> Result<Vec<Value>, Generate
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::base64;
     use serde_json::json;
 
     #[test]
@@ -795,16 +728,6 @@ mod tests {
     }
 
     #[test]
-    fn base64_is_what_basic_auth_sends() {
-        assert_eq!(
-            base64("Aladdin:open sesame"),
-            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
-        );
-        assert_eq!(base64("ab"), "YWI=");
-        assert_eq!(base64("abc"), "YWJj");
-    }
-
-    #[test]
     fn the_key_and_secret_are_scrubbed_in_every_spelling_before_an_excerpt_is_cut() {
         let (key, secret) = ("k+7f3a/x y", "s&9b2e=z/w");
         let api = UmRest::new(
@@ -817,11 +740,14 @@ mod tests {
         .unwrap();
         let echoed = format!(
             "{key} {secret} {} k%2B7f3a%2Fx+y s%269b2e%3Dz%2Fw k%2b7f3a%2fx%20y k+7f3a\\/x y s&9b2e=z\\/w",
-            base64(&format!("{key}:{secret}"))
+            base64(format!("{key}:{secret}").as_bytes())
         );
         let e = api.excerpt(&echoed);
         assert!(!e.contains("7f3a") && !e.contains("9b2e"), "{e}");
-        assert!(!e.contains(&base64(&format!("{key}:{secret}"))), "{e}");
+        assert!(
+            !e.contains(&base64(format!("{key}:{secret}").as_bytes())),
+            "{e}"
+        );
         // A secret across the cut: no first half of it survives.
         let e = api.excerpt(&format!("{}{secret}", "x".repeat(195)));
         assert!(!e.contains("s&9b"), "{e}");
