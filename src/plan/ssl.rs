@@ -57,10 +57,9 @@ pub(super) fn plan_ssl(
         SslMode::Advanced => {
             for d in projected.iter().filter(|d| d.kind != DomainKind::Other) {
                 let names = cert_names(d);
-                let before = live_by_id
-                    .get(&d.id)
-                    .filter(|l| l.name == d.name)
-                    .map(|l| cert_names(l));
+                // The same domain as attached now (a domain this run adds has none).
+                let attached = live_by_id.get(&d.id).filter(|l| l.name == d.name);
+                let before = attached.map(|l| cert_names(l));
                 let changed = before.as_ref() != Some(&names);
                 let uncovered: Vec<DomainName> =
                     names.iter().filter(|n| not_covered(n)).cloned().collect();
@@ -110,10 +109,7 @@ pub(super) fn plan_ssl(
                     });
                     continue;
                 }
-                let domain_id = live_by_id
-                    .get(&d.id)
-                    .filter(|l| l.name == d.name)
-                    .map(|l| l.id);
+                let domain_id = attached.map(|l| l.id);
                 let current = domain_id.and_then(|id| live.ssl.domain_certificates.get(&id));
                 let order = match (domain_id, current) {
                     (Some(domain_id), Some(Some(c))) if c.is_lets_encrypt() => {
