@@ -3,41 +3,13 @@
 
 use crate::support::*;
 
-/// A seed with server 1 at 127.0.0.1 (certificates are read from the server's address), app 2
-/// with `ssl` and `domains`, DNS `records`, and `extra` top-level seed keys (faults).
-fn world(extra: &str, ssl: &str, domains: &[&str], records: &[&str]) -> Sandbox {
-    let mut s = credentials_yaml();
-    s.push_str(extra);
-    s.push_str("servers:\n  - id: 1\n    name: web-1\n    ip: 127.0.0.1\n    apps:\n      - id: 2\n        name: app\n");
-    s.push_str(&format!("        ssl: {ssl}\n        domains:\n"));
-    for d in domains {
-        s.push_str(&format!("          - {d}\n"));
-    }
-    s.push_str("dns:\n");
-    for r in records {
-        s.push_str(&format!("  - {r}\n"));
-    }
-    Sandbox::start(&s)
-}
-
 fn a(name: &str, ip: &str) -> String {
     format!("{{name: {name}, type: A, value: {ip}}}")
 }
 
 /// Runs with the sandbox's DNS and TLS checks.
 fn run(sb: &Sandbox, args: &[&str]) -> Run {
-    run_as(sb, Auth::V3, args)
-}
-
-fn run_as(sb: &Sandbox, auth: Auth, args: &[&str]) -> Run {
-    let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    v.extend(checks_args(sb));
-    let refs: Vec<&str> = v.iter().map(String::as_str).collect();
-    rcd(Some(sb), auth, &refs)
-}
-
-fn json(r: &Run) -> serde_json::Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.all()))
+    rcd_checked(sb, Auth::V3, args)
 }
 
 fn plain() -> &'static str {
@@ -63,7 +35,7 @@ fn warnings_of(j: &serde_json::Value) -> Vec<(String, String, String)> {
 
 #[test]
 fn basic_mode_reports_a_name_whose_dns_left_as_renewal_at_risk() {
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: basic, certificate: {names: [main.example, moved.example], valid_days: 40}}",
         &["{name: main.example, type: primary}", "moved.example"],
@@ -75,7 +47,7 @@ fn basic_mode_reports_a_name_whose_dns_left_as_renewal_at_risk() {
     let f = desired(plain(), &["main.example", "moved.example"]);
     let r = run(&sb, &["plan", "-f", f.arg(), "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let j = json(&r);
+    let j = stdout_json(&r);
     assert_eq!(
         warnings_of(&j),
         [(
@@ -120,7 +92,7 @@ fn basic_mode_reports_a_name_whose_dns_left_as_renewal_at_risk() {
 
 #[test]
 fn advanced_mode_reports_renewal_at_risk_for_that_domain_only() {
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: advanced, domain_certificates: [{names: [main.example], valid_days: 50}, {names: [moved.example], valid_days: 30}]}",
         &["{name: main.example, type: primary}", "moved.example"],
@@ -132,7 +104,7 @@ fn advanced_mode_reports_renewal_at_risk_for_that_domain_only() {
     let f = desired(plain(), &["main.example", "moved.example"]);
     let r = run(&sb, &["plan", "-f", f.arg(), "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let j = json(&r);
+    let j = stdout_json(&r);
     assert_eq!(
         warnings_of(&j),
         [(
@@ -158,7 +130,7 @@ fn advanced_mode_reports_renewal_at_risk_for_that_domain_only() {
 #[test]
 fn expiry_warns_under_21_days_and_is_an_error_under_7() {
     for (valid_days, expected) in [(25, None), (15, Some("warning")), (3, Some("error"))] {
-        let sb = world(
+        let sb = loopback_world(
             "",
             &format!(
                 "{{mode: basic, certificate: {{names: [main.example], valid_days: {valid_days}}}}}"
@@ -169,7 +141,7 @@ fn expiry_warns_under_21_days_and_is_an_error_under_7() {
         let f = desired(plain(), &["main.example"]);
         let r = run(&sb, &["plan", "-f", f.arg(), "--format", "json"]);
         assert_eq!(r.code, 0, "{}", r.all());
-        let found = warnings_of(&json(&r));
+        let found = warnings_of(&stdout_json(&r));
         let wanted: Vec<(String, String, String)> = expected
             .map(|level| {
                 (
@@ -183,7 +155,7 @@ fn expiry_warns_under_21_days_and_is_an_error_under_7() {
         assert_eq!(found, wanted, "{valid_days} days");
         // The audit reports it (exit 2), and nothing else.
         let audit = run(&sb, &["audit", "-f", f.arg(), "--format", "json"]);
-        let j = json(&audit);
+        let j = stdout_json(&audit);
         let expiring = j["summary"]["certificate_expiring"].as_u64().unwrap();
         assert_eq!(expiring, u64::from(expected.is_some()), "{}", audit.stdout);
         assert_eq!(audit.code, if expected.is_some() { 2 } else { 0 });
@@ -198,7 +170,7 @@ fn expiry_warns_under_21_days_and_is_an_error_under_7() {
 
 #[test]
 fn audit_exits_0_with_nothing_to_report_2_on_findings_1_on_error_and_never_writes() {
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: basic, certificate: {names: [main.example, shop.example], valid_days: 60}}",
         &["{name: main.example, type: primary}", "shop.example"],
@@ -230,7 +202,7 @@ fn audit_exits_0_with_nothing_to_report_2_on_findings_1_on_error_and_never_write
     );
     let r = run(&sb, &["audit", "-f", drift.arg(), "--format", "json"]);
     assert_eq!(r.code, 2, "{}", r.all());
-    let j = json(&r);
+    let j = stdout_json(&r);
     assert_eq!(j["summary"]["drift"], 2, "{j:#}");
     assert_eq!(j["summary"]["deferred"], 1, "{j:#}");
     let kinds: Vec<&str> = j["findings"]
@@ -259,7 +231,7 @@ fn audit_exits_0_with_nothing_to_report_2_on_findings_1_on_error_and_never_write
     assert!(md.stdout.contains("### rcdomains audit"), "{}", md.stdout);
 
     // An error: RunCloud refuses the credentials.
-    let r = run_as(
+    let r = rcd_checked(
         &sb,
         Auth::Token("wrong-token"),
         &["audit", "-f", drift.arg()],
@@ -276,7 +248,7 @@ fn audit_exits_0_with_nothing_to_report_2_on_findings_1_on_error_and_never_write
 
 #[test]
 fn audit_reports_names_the_presented_certificate_does_not_cover() {
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: basic, auto_ssl: true, certificate: {names: [main.example], valid_days: 60}}",
         &["{name: main.example, type: primary}", "shop.example"],
@@ -288,7 +260,7 @@ fn audit_reports_names_the_presented_certificate_does_not_cover() {
     let f = desired(plain(), &["main.example", "shop.example"]);
     let r = run(&sb, &["audit", "-f", f.arg(), "--format", "json"]);
     assert_eq!(r.code, 2, "{}", r.all());
-    let j = json(&r);
+    let j = stdout_json(&r);
     assert_eq!(j["summary"]["not_covered"], 1, "{j:#}");
     let finding = j["findings"]
         .as_array()
@@ -305,7 +277,7 @@ fn audit_reports_names_the_presented_certificate_does_not_cover() {
 
 #[test]
 fn apply_verify_reports_every_name_the_order_covered() {
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: basic, certificate: {names: [main.example], valid_days: 60}}",
         &["{name: main.example, type: primary}"],
@@ -329,7 +301,7 @@ fn apply_verify_reports_every_name_the_order_covered() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.all());
-    let j = json(&r);
+    let j = stdout_json(&r);
     let v = &j["verification"];
     assert_eq!(v["verified"], 2, "{j:#}");
     assert_eq!(v["unverified"], 0);
@@ -347,7 +319,7 @@ fn apply_verify_reports_every_name_the_order_covered() {
 
 #[test]
 fn apply_verify_exits_4_when_the_server_keeps_presenting_the_old_certificate() {
-    let sb = world(
+    let sb = loopback_world(
         "faults:\n  - {kind: undeployed}\n",
         "{mode: basic, certificate: {names: [main.example], valid_days: 60}}",
         &["{name: main.example, type: primary}"],
@@ -400,7 +372,7 @@ fn apply_verify_exits_4_when_the_server_keeps_presenting_the_old_certificate() {
 
 #[test]
 fn apply_verify_in_json_and_markdown_names_what_was_presented() {
-    let sb = world(
+    let sb = loopback_world(
         "faults:\n  - {kind: undeployed, times: 0}\n",
         "{mode: advanced}",
         &["{name: main.example, type: primary}"],
@@ -420,7 +392,7 @@ fn apply_verify_in_json_and_markdown_names_what_was_presented() {
         ],
     );
     assert_eq!(r.code, 4, "{}", r.all());
-    let j = json(&r);
+    let j = stdout_json(&r);
     assert_eq!(j["verification"]["unverified"], 1, "{j:#}");
     let n = &j["verification"]["names"][0];
     assert_eq!(n["status"], "unverified");
@@ -477,7 +449,7 @@ fn verify_takes_an_optional_number_of_seconds() {
 
 #[test]
 fn a_failed_order_is_recorded_and_the_next_plan_backs_off_until_retry_now() {
-    let sb = world(
+    let sb = loopback_world(
         "faults:\n  - {kind: order_invalid}\n",
         "{mode: basic, certificate: {names: [main.example], valid_days: 60}}",
         &["{name: main.example, type: primary}"],
@@ -518,7 +490,7 @@ fn a_failed_order_is_recorded_and_the_next_plan_backs_off_until_retry_now() {
         &["plan", "-f", f.arg(), "--ledger", l, "--format", "json"],
     );
     assert_eq!(p.code, 0, "{}", p.all());
-    let j = json(&p);
+    let j = stdout_json(&p);
     assert_eq!(j["summary"]["ssl"], 0, "{j:#}");
     let d = j["deferred"]
         .as_array()
@@ -540,7 +512,7 @@ fn a_failed_order_is_recorded_and_the_next_plan_backs_off_until_retry_now() {
         text.stdout
     );
     let p = run(&sb, &["plan", "-f", f.arg(), "--format", "json"]);
-    assert_eq!(json(&p)["summary"]["ssl"], 1);
+    assert_eq!(stdout_json(&p)["summary"]["ssl"], 1);
     let p = run(
         &sb,
         &[
@@ -555,7 +527,7 @@ fn a_failed_order_is_recorded_and_the_next_plan_backs_off_until_retry_now() {
             "json",
         ],
     );
-    assert_eq!(json(&p)["summary"]["ssl"], 1);
+    assert_eq!(stdout_json(&p)["summary"]["ssl"], 1);
 
     // The audit reports the held-back order (read-only: the ledger is not written).
     let before = std::fs::read_to_string(&ledger).unwrap();
@@ -565,7 +537,7 @@ fn a_failed_order_is_recorded_and_the_next_plan_backs_off_until_retry_now() {
         &["audit", "-f", f.arg(), "--ledger", l, "--format", "json"],
     );
     assert_eq!(audit.code, 2, "{}", audit.all());
-    assert_eq!(json(&audit)["summary"]["deferred"], 1);
+    assert_eq!(stdout_json(&audit)["summary"]["deferred"], 1);
     assert!(sb.writes().is_empty());
     assert_eq!(std::fs::read_to_string(&ledger).unwrap(), before);
 
@@ -597,7 +569,7 @@ fn a_failed_order_is_recorded_and_the_next_plan_backs_off_until_retry_now() {
 
 #[test]
 fn an_order_refused_for_lets_encrypts_rate_limit_is_recorded_as_failed() {
-    let sb = world(
+    let sb = loopback_world(
         "faults:\n  - {kind: order_rate_limited}\n",
         "{mode: advanced}",
         &["{name: main.example, type: primary}"],
@@ -629,7 +601,7 @@ fn an_order_refused_for_lets_encrypts_rate_limit_is_recorded_as_failed() {
 
 #[test]
 fn a_saved_plan_made_with_a_ledger_is_applied_with_it() {
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: basic, certificate: {names: [main.example], valid_days: 60}}",
         &["{name: main.example, type: primary}"],
@@ -737,7 +709,7 @@ fn html(md: &str) -> String {
 
 #[test]
 fn apply_creates_a_missing_ledger_even_with_nothing_to_order() {
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: basic, certificate: {names: [main.example], valid_days: 60}}",
         &["{name: main.example, type: primary}"],

@@ -3,40 +3,12 @@
 
 use crate::support::*;
 
-/// A seed whose server is at 127.0.0.1 (certificates are read from the server's IP: it must be
-/// loopback in tests), with `ssl` (YAML for the app's `ssl:`), domains and DNS records.
-fn world(ssl: &str, domains: &[&str], dns: &[&str]) -> Sandbox {
-    let mut s = credentials_yaml();
-    s.push_str("servers:\n  - id: 1\n    name: web-1\n    ip: 127.0.0.1\n    apps:\n      - id: 2\n        name: app\n");
-    s.push_str(&format!("        ssl: {ssl}\n        domains:\n"));
-    for d in domains {
-        s.push_str(&format!("          - {d}\n"));
-    }
-    s.push_str("dns:\n");
-    for r in dns {
-        s.push_str(&format!("  - {r}\n"));
-    }
-    Sandbox::start(&s)
-}
-
 fn a(name: &str, ip: &str) -> String {
     format!("{{name: {name}, type: A, value: {ip}}}")
 }
 
-fn with_checks(sb: &Sandbox, args: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    v.extend(checks_args(sb));
-    v
-}
-
 fn run(sb: &Sandbox, args: &[&str]) -> Run {
-    let v = with_checks(sb, args);
-    let refs: Vec<&str> = v.iter().map(String::as_str).collect();
-    rcd(Some(sb), Auth::V3, &refs)
-}
-
-fn json(r: &Run) -> serde_json::Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.all()))
+    rcd_checked(sb, Auth::V3, args)
 }
 
 #[test]
@@ -51,7 +23,8 @@ fn each_finding_class_is_reported() {
         a("leaf.parent.example", "127.0.0.1"),
     ];
     let refs: Vec<&str> = records.iter().map(String::as_str).collect();
-    let sb = world(
+    let sb = loopback_world(
+        "",
         "{mode: basic}",
         &["{name: ready.example, type: primary}"],
         &refs,
@@ -69,7 +42,7 @@ fn each_finding_class_is_reported() {
     );
     let r = run(&sb, &["plan", "-f", f.arg(), "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let j = json(&r);
+    let j = stdout_json(&r);
     let status = |n: &str| {
         j["dns"]["findings"][n]["status"]
             .as_str()
@@ -141,7 +114,8 @@ fn a_resolver_that_never_answers_makes_names_error_never_ready() {
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let tcp = std::net::TcpListener::bind(silent.local_addr().unwrap()).ok();
     let addr = silent.local_addr().unwrap().to_string();
-    let sb = world(
+    let sb = loopback_world(
+        "",
         "{mode: basic}",
         &["{name: main.example, type: primary}"],
         &[&a("new.example", "127.0.0.1")],
@@ -163,7 +137,7 @@ fn a_resolver_that_never_answers_makes_names_error_never_ready() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.all());
-    let j = json(&r);
+    let j = stdout_json(&r);
     assert_eq!(j["dns"]["findings"]["new.example"]["status"], "error");
     assert_eq!(
         j["summary"]["add"], 0,
@@ -175,7 +149,8 @@ fn a_resolver_that_never_answers_makes_names_error_never_ready() {
 
 #[test]
 fn basic_mode_attaches_the_ready_names_and_redeploys_once() {
-    let sb = world(
+    let sb = loopback_world(
+        "",
         "{mode: basic, certificate: {names: [main.example], valid_days: 30}}",
         &["{name: main.example, type: primary}"],
         &[
@@ -247,7 +222,8 @@ fn basic_mode_attaches_the_ready_names_and_redeploys_once() {
 
 #[test]
 fn an_expired_certificate_is_redeployed_although_no_name_changed() {
-    let sb = world(
+    let sb = loopback_world(
+        "",
         "{mode: basic, certificate: {names: [main.example], valid_days: -3}}",
         &["{name: main.example, type: primary}"],
         &[&a("main.example", "127.0.0.1")],
@@ -278,7 +254,8 @@ fn an_expired_certificate_is_redeployed_although_no_name_changed() {
 
 #[test]
 fn advanced_mode_orders_per_name_and_defers_unready_ones() {
-    let sb = world(
+    let sb = loopback_world(
+        "",
         "{mode: advanced}",
         &["{name: main.example, type: primary}", "old.example"],
         &[
@@ -330,7 +307,8 @@ fn advanced_mode_orders_per_name_and_defers_unready_ones() {
 
 #[test]
 fn auto_ssl_places_no_order_but_reports_uncovered_names() {
-    let sb = world(
+    let sb = loopback_world(
+        "",
         "{mode: basic, auto_ssl: true, certificate: {names: [main.example], valid_days: 30}}",
         &["{name: main.example, type: primary}", "b.example"],
         &[
@@ -354,7 +332,8 @@ fn auto_ssl_places_no_order_but_reports_uncovered_names() {
 
 #[test]
 fn skip_dns_says_so_and_orders_nothing() {
-    let sb = world(
+    let sb = loopback_world(
+        "",
         "{mode: basic, certificate: {names: [main.example], valid_days: 30}}",
         &["{name: main.example, type: primary}"],
         &[],
@@ -385,7 +364,8 @@ fn skip_dns_says_so_and_orders_nothing() {
 
 #[test]
 fn an_unreachable_tls_endpoint_makes_coverage_unknown_and_orders_nothing() {
-    let sb = world(
+    let sb = loopback_world(
+        "",
         "{mode: basic, certificate: {names: [main.example], valid_days: 30}}",
         &["{name: main.example, type: primary}"],
         &[&a("main.example", "127.0.0.1")],
@@ -417,7 +397,7 @@ fn an_unreachable_tls_endpoint_makes_coverage_unknown_and_orders_nothing() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.all());
-    let j = json(&r);
+    let j = stdout_json(&r);
     assert_eq!(
         j["dns"]["certificates"]["main.example"]["status"],
         "unknown"

@@ -4,37 +4,8 @@
 
 use crate::support::*;
 
-/// A seed with server 1 at 127.0.0.1 (so the TLS probes reach the sandbox), app 2 with `ssl`
-/// and `domains`, DNS `records`, and `extra` top-level seed keys (readings, pagination).
-fn world(extra: &str, ssl: &str, domains: &[&str], records: &[&str]) -> Sandbox {
-    let mut s = credentials_yaml();
-    s.push_str(extra);
-    s.push_str("servers:\n  - id: 1\n    name: web-1\n    ip: 127.0.0.1\n    apps:\n      - id: 2\n        name: app\n");
-    s.push_str(&format!("        ssl: {ssl}\n        domains:\n"));
-    for d in domains {
-        s.push_str(&format!("          - {d}\n"));
-    }
-    s.push_str("dns:\n");
-    for r in records {
-        s.push_str(&format!("  - {r}\n"));
-    }
-    Sandbox::start(&s)
-}
-
 fn a(name: &str) -> String {
     format!("{{name: {name}, type: A, value: 127.0.0.1}}")
-}
-
-/// Runs with the sandbox's DNS and TLS checks.
-fn checked(sb: &Sandbox, auth: Auth, args: &[&str]) -> Run {
-    let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    v.extend(checks_args(sb));
-    let refs: Vec<&str> = v.iter().map(String::as_str).collect();
-    rcd(Some(sb), auth, &refs)
-}
-
-fn json(r: &Run) -> serde_json::Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.all()))
 }
 
 fn kept_reason(plan: &serde_json::Value, name: &str) -> Option<String> {
@@ -66,7 +37,7 @@ fn writes_to(sb: &Sandbox, needle: &str) -> Vec<String> {
 
 #[test]
 fn a_domain_of_another_type_is_never_removed_updated_or_retyped() {
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: basic}",
         &[
@@ -101,7 +72,7 @@ fn a_domain_of_another_type_is_never_removed_updated_or_retyped() {
         &["plan", "-f", f.arg(), "--format", "json"],
     );
     assert_eq!(plan.code, 0, "{}", plan.all());
-    let j = json(&plan);
+    let j = stdout_json(&plan);
     for name in [
         "redirect.example",
         "listed-redirect.example",
@@ -162,7 +133,7 @@ fn an_iso_8601_created_at_keeps_a_fresh_alias_within_grace() {
         .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(2)))
         .strftime("%Y-%m-%dT%H:%M:%S%:z")
         .to_string();
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: basic}",
         &[
@@ -183,7 +154,7 @@ fn an_iso_8601_created_at_keeps_a_fresh_alias_within_grace() {
         &["plan", "-f", f.arg(), "--format", "json"],
     );
     assert_eq!(plan.code, 0, "{}", plan.all());
-    let j = json(&plan);
+    let j = stdout_json(&plan);
     let deferred: Vec<&str> = j["deferred"]
         .as_array()
         .unwrap()
@@ -208,7 +179,7 @@ fn an_iso_8601_created_at_keeps_a_fresh_alias_within_grace() {
 
 #[test]
 fn a_missing_or_unreadable_created_at_keeps_the_alias_unless_grace_is_zero() {
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: basic}",
         &["{name: main.example, type: primary}"],
@@ -232,7 +203,7 @@ fn a_missing_or_unreadable_created_at_keeps_the_alias_unless_grace_is_zero() {
         Auth::V3,
         &["plan", "-f", f.arg(), "--format", "json"],
     );
-    let j = json(&plan);
+    let j = stdout_json(&plan);
     for name in ["empty.example", "garbage.example", "zeros.example"] {
         assert_eq!(
             kept_reason(&j, name).as_deref(),
@@ -285,7 +256,7 @@ fn a_list_without_totals_is_read_until_an_empty_page_even_when_per_page_is_ignor
             &["plan", "-f", f.arg(), "--format", "json"],
         );
         assert_eq!(plan.code, 0, "{readings}: {}", plan.all());
-        let j = json(&plan);
+        let j = stdout_json(&plan);
         assert_eq!(
             j["summary"]["changes"], false,
             "{readings}: every live name was read, so nothing is added or removed: {j:#}"
@@ -335,7 +306,7 @@ fn a_server_that_ignores_the_page_parameter_is_an_error_not_a_short_list() {
 
 #[test]
 fn a_token_on_a_v2_url_speaks_v2_with_bearer_and_never_patches_meta() {
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: basic}",
         &[
@@ -359,7 +330,7 @@ fn a_token_on_a_v2_url_speaks_v2_with_bearer_and_never_patches_meta() {
         &["plan", "-f", f.arg(), "--format", "json", "--api-url", &v2],
     );
     assert_eq!(plan.code, 0, "{}", plan.all());
-    let j = json(&plan);
+    let j = stdout_json(&plan);
     assert_eq!(j["api"], "v2", "{j:#}");
     assert!(
         j["deferred"]
@@ -398,7 +369,7 @@ fn a_token_on_a_v2_url_speaks_v2_with_bearer_and_never_patches_meta() {
 
 #[test]
 fn a_key_pair_on_a_v3_url_is_refused_before_any_request() {
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: basic}",
         &["{name: main.example, type: primary}"],
@@ -423,16 +394,16 @@ fn a_key_pair_on_a_v3_url_is_refused_before_any_request() {
 #[test]
 fn the_server_address_is_read_under_each_of_its_names() {
     for field in ["ipAddress", "ip_address", "ip"] {
-        let sb = world(
+        let sb = loopback_world(
             &format!("readings: {{server_ip_field: {field}}}\n"),
             "{mode: basic}",
             &["{name: main.example, type: primary}"],
             &[&a("main.example"), &a("new.example")],
         );
         let f = desired("defaults: {www: false}\n", &["main.example", "new.example"]);
-        let r = checked(&sb, Auth::V3, &["plan", "-f", f.arg(), "--format", "json"]);
+        let r = rcd_checked(&sb, Auth::V3, &["plan", "-f", f.arg(), "--format", "json"]);
         assert_eq!(r.code, 0, "{field}: {}", r.all());
-        let j = json(&r);
+        let j = stdout_json(&r);
         assert_eq!(j["dns"]["server_ip"], "127.0.0.1", "{field}");
         assert_eq!(
             j["dns"]["findings"]["new.example"]["status"], "ready",
@@ -443,7 +414,7 @@ fn the_server_address_is_read_under_each_of_its_names() {
 
 #[test]
 fn without_a_server_address_skip_dns_plans_and_dns_checks_name_the_way_out() {
-    let sb = world(
+    let sb = loopback_world(
         "readings: {server_ip_field: none}\n",
         "{mode: basic}",
         &["{name: main.example, type: primary}"],
@@ -454,7 +425,7 @@ fn without_a_server_address_skip_dns_plans_and_dns_checks_name_the_way_out() {
     assert_eq!(skip.code, 0, "{}", skip.all());
     assert!(skip.stdout.contains("1 to add"), "{}", skip.stdout);
 
-    let r = checked(&sb, Auth::V3, &["apply", "-f", f.arg(), "--yes"]);
+    let r = rcd_checked(&sb, Auth::V3, &["apply", "-f", f.arg(), "--yes"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(
         r.stderr.contains("dns.server_ip") && r.stderr.contains("--skip-dns"),
@@ -468,9 +439,9 @@ fn without_a_server_address_skip_dns_plans_and_dns_checks_name_the_way_out() {
         "defaults: {www: false}\ndns: {server_ip: 127.0.0.1}\n",
         &["main.example", "new.example"],
     );
-    let r = checked(&sb, Auth::V3, &["plan", "-f", f.arg(), "--format", "json"]);
+    let r = rcd_checked(&sb, Auth::V3, &["plan", "-f", f.arg(), "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    let j = json(&r);
+    let j = stdout_json(&r);
     assert_eq!(j["dns"]["findings"]["new.example"]["status"], "ready");
 
     let bad = desired("dns: {server_ip: not-an-ip}\n", &["main.example"]);
@@ -481,7 +452,7 @@ fn without_a_server_address_skip_dns_plans_and_dns_checks_name_the_way_out() {
 
 #[test]
 fn every_request_says_json_both_ways() {
-    let sb = world(
+    let sb = loopback_world(
         "readings: {require_json_headers: true}\n",
         "{mode: basic}",
         &["{name: main.example, type: primary}", "old.example"],
@@ -504,7 +475,7 @@ fn every_request_says_json_both_ways() {
 #[test]
 fn a_custom_basic_certificate_is_never_redeployed_or_installed_over() {
     for method in ["custom", "Custom SSL"] {
-        let sb = world(
+        let sb = loopback_world(
             "",
             &format!(
                 "{{mode: basic, certificate: {{names: [main.example], valid_days: 60, method: '{method}'}}}}"
@@ -516,9 +487,9 @@ fn a_custom_basic_certificate_is_never_redeployed_or_installed_over() {
             "defaults: {www: false, redirection: none}\n",
             &["main.example", "new.example"],
         );
-        let plan = checked(&sb, Auth::V3, &["plan", "-f", f.arg(), "--format", "json"]);
+        let plan = rcd_checked(&sb, Auth::V3, &["plan", "-f", f.arg(), "--format", "json"]);
         assert_eq!(plan.code, 0, "{}", plan.all());
-        let j = json(&plan);
+        let j = stdout_json(&plan);
         assert_eq!(j["summary"]["ssl"], 0, "{j:#}");
         assert!(
             j["deferred"]
@@ -529,7 +500,7 @@ fn a_custom_basic_certificate_is_never_redeployed_or_installed_over() {
                     && d["message"].as_str().unwrap().contains("never redeployed")),
             "{j:#}"
         );
-        let apply = checked(&sb, Auth::V3, &["apply", "-f", f.arg(), "--yes"]);
+        let apply = rcd_checked(&sb, Auth::V3, &["apply", "-f", f.arg(), "--yes"]);
         assert_eq!(apply.code, 0, "{}", apply.all());
         assert!(writes_to(&sb, "/ssl").is_empty(), "{:?}", sb.writes());
         assert_eq!(sb.domain_names(1, 2), vec!["main.example", "new.example"]);
@@ -538,7 +509,7 @@ fn a_custom_basic_certificate_is_never_redeployed_or_installed_over() {
 
 #[test]
 fn advanced_mode_redeploys_an_existing_certificate_and_installs_only_where_none_is() {
-    let sb = world(
+    let sb = loopback_world(
         "",
         "{mode: advanced, domain_certificates: [{names: [a.example], valid_days: 60}, {names: [c.example], valid_days: 60, method: custom}]}",
         &[
@@ -569,9 +540,9 @@ fn advanced_mode_redeploys_an_existing_certificate_and_installs_only_where_none_
             "{name: c.example, www: true}",
         ],
     );
-    let plan = checked(&sb, Auth::V3, &["plan", "-f", f.arg(), "--format", "json"]);
+    let plan = rcd_checked(&sb, Auth::V3, &["plan", "-f", f.arg(), "--format", "json"]);
     assert_eq!(plan.code, 0, "{}", plan.all());
-    let j = json(&plan);
+    let j = stdout_json(&plan);
     let order = |name: &str| {
         j["actions"]
             .as_array()
@@ -617,7 +588,7 @@ fn advanced_mode_redeploys_an_existing_certificate_and_installs_only_where_none_
     );
 
     sb.handle.clear_requests();
-    let apply = checked(&sb, Auth::V3, &["apply", "-f", f.arg(), "--yes"]);
+    let apply = rcd_checked(&sb, Auth::V3, &["apply", "-f", f.arg(), "--yes"]);
     assert_eq!(apply.code, 0, "{}", apply.all());
     let ssl_writes = writes_to(&sb, "/ssl");
     let a_cert = sb
@@ -655,16 +626,16 @@ fn a_id_cert(writes: &[String], id: u64) -> String {
 #[test]
 fn ssl_not_installed_is_understood_whatever_its_status() {
     for status in [200, 400, 404, 422] {
-        let sb = world(
+        let sb = loopback_world(
             &format!("readings: {{no_ssl_status: {status}}}\n"),
             "{mode: basic}",
             &["{name: main.example, type: primary}"],
             &[&a("main.example")],
         );
         let f = desired("defaults: {www: false}\n", &["main.example"]);
-        let plan = checked(&sb, Auth::V3, &["plan", "-f", f.arg(), "--format", "json"]);
+        let plan = rcd_checked(&sb, Auth::V3, &["plan", "-f", f.arg(), "--format", "json"]);
         assert_eq!(plan.code, 0, "{status}: {}", plan.all());
-        let j = json(&plan);
+        let j = stdout_json(&plan);
         let orders: Vec<&str> = j["actions"]
             .as_array()
             .unwrap()
@@ -682,7 +653,7 @@ fn an_unreported_auto_ssl_is_taken_as_on_and_nothing_is_ordered() {
         "{mode: basic, certificate: {names: [main.example], valid_days: 60}}",
         "{mode: advanced}",
     ] {
-        let sb = world(
+        let sb = loopback_world(
             "readings: {ssl_mode_fields: advanced_only}\n",
             mode,
             &["{name: main.example, type: primary}"],
@@ -692,7 +663,7 @@ fn an_unreported_auto_ssl_is_taken_as_on_and_nothing_is_ordered() {
             "defaults: {www: false, redirection: none}\n",
             &["main.example", "new.example"],
         );
-        let plan = checked(&sb, Auth::V3, &["plan", "-f", f.arg()]);
+        let plan = rcd_checked(&sb, Auth::V3, &["plan", "-f", f.arg()]);
         assert_eq!(plan.code, 0, "{mode}: {}", plan.all());
         assert!(
             plan.stdout
@@ -700,7 +671,7 @@ fn an_unreported_auto_ssl_is_taken_as_on_and_nothing_is_ordered() {
             "{mode}: {}",
             plan.stdout
         );
-        let apply = checked(&sb, Auth::V3, &["apply", "-f", f.arg(), "--yes"]);
+        let apply = rcd_checked(&sb, Auth::V3, &["apply", "-f", f.arg(), "--yes"]);
         assert_eq!(apply.code, 0, "{mode}: {}", apply.all());
         assert!(
             writes_to(&sb, "/ssl").is_empty(),

@@ -216,3 +216,34 @@ pub fn base64(input: &str) -> String {
     }
     out
 }
+
+/// A seed with server 1 at 127.0.0.1 (certificates are read from the server's address, so it
+/// must be loopback), app 2 with `ssl` (YAML for the app's `ssl:`) and `domains`, DNS `records`,
+/// and `extra` top-level seed keys (readings, faults, pagination).
+pub fn loopback_world(extra: &str, ssl: &str, domains: &[&str], records: &[&str]) -> Sandbox {
+    let mut s = credentials_yaml();
+    s.push_str(extra);
+    s.push_str("servers:\n  - id: 1\n    name: web-1\n    ip: 127.0.0.1\n    apps:\n      - id: 2\n        name: app\n");
+    s.push_str(&format!("        ssl: {ssl}\n        domains:\n"));
+    for d in domains {
+        s.push_str(&format!("          - {d}\n"));
+    }
+    s.push_str("dns:\n");
+    for r in records {
+        s.push_str(&format!("  - {r}\n"));
+    }
+    Sandbox::start(&s)
+}
+
+/// `rcd` with the DNS and TLS checks pointed at the sandbox's own servers.
+pub fn rcd_checked(sb: &Sandbox, auth: Auth, args: &[&str]) -> Run {
+    let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    v.extend(checks_args(sb));
+    let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+    rcd(Some(sb), auth, &refs)
+}
+
+/// A run's stdout as JSON, or a panic showing the whole run.
+pub fn stdout_json(r: &Run) -> serde_json::Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.all()))
+}
