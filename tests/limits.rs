@@ -41,12 +41,7 @@ fn the_servers_own_window_is_waited_out_and_the_wait_is_announced() {
         "a wait of seconds is announced at the default verbosity: {}",
         r.stderr
     );
-    let throttled = sb
-        .handle
-        .requests()
-        .iter()
-        .filter(|r| r.status == 429)
-        .count();
+    let throttled = throttled_answers(&sb);
     assert_eq!(
         throttled,
         0,
@@ -69,12 +64,7 @@ fn a_429_is_retried_while_patience_lasts_not_failed() {
     assert_eq!(r.code, 0, "{}", r.all());
     let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(j["summary"]["changes"], false, "every page was read: {j:#}");
-    let throttled = sb
-        .handle
-        .requests()
-        .iter()
-        .filter(|r| r.status == 429)
-        .count();
+    let throttled = throttled_answers(&sb);
     assert_eq!(throttled, 3);
 }
 
@@ -105,15 +95,11 @@ fn a_spent_monthly_quota_stops_the_run_at_once() {
             "{code}: {}",
             r.stderr
         );
-        let requests = sb.handle.requests();
-        let mut paths: Vec<String> = requests.iter().map(|r| r.path.clone()).collect();
-        let n = paths.len();
-        paths.sort();
-        paths.dedup();
         assert_eq!(
-            paths.len(),
-            n,
-            "{code}: nothing is sent twice: {requests:?}"
+            repeated_paths(&sb),
+            Vec::<String>::new(),
+            "{code}: nothing is sent twice: {:?}",
+            sb.handle.requests()
         );
         assert!(sb.writes().is_empty());
     }

@@ -247,3 +247,25 @@ pub fn rcd_checked(sb: &Sandbox, auth: Auth, args: &[&str]) -> Run {
 pub fn stdout_json(r: &Run) -> serde_json::Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.all()))
 }
+
+/// Paths the sandbox received more than once (none when no request was repeated).
+pub fn repeated_paths(sb: &Sandbox) -> Vec<String> {
+    let mut paths: Vec<String> = sb.handle.requests().into_iter().map(|r| r.path).collect();
+    paths.sort();
+    let mut repeated: Vec<String> = paths
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0].clone())
+        .collect();
+    repeated.dedup();
+    repeated
+}
+
+/// How many answers the sandbox gave with status 429.
+pub fn throttled_answers(sb: &Sandbox) -> usize {
+    sb.handle
+        .requests()
+        .iter()
+        .filter(|r| r.status == 429)
+        .count()
+}
