@@ -19,3 +19,6 @@ mod safety;
 mod saved_plan;
 mod secrets;
 mod static_files;
+mod api_host;
+mod desired_schema;
+mod fleet;
