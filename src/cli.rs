@@ -25,61 +25,9 @@ pub struct Cli {
     pub global: Global,
 }
 
-/// Options every subcommand accepts.
+/// Options every subcommand accepts: what stderr shows.
 #[derive(Debug, Args, Clone)]
 pub struct Global {
-    /// The desired-state file.
-    #[arg(
-        short = 'f',
-        long = "file",
-        global = true,
-        default_value = "domains.yaml"
-    )]
-    pub file: PathBuf,
-    /// Output format of results on stdout.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// RunCloud API base URL [default: https://manage.runcloud.io/api/v3, or …/api/v2 with key and secret].
-    #[arg(long, global = true, env = "RUNCLOUD_API_URL")]
-    pub api_url: Option<String>,
-    /// A plugin-style wp-config.php whose WU_RUNCLOUD_* define()s hold the credentials and ids.
-    #[arg(long, global = true, value_name = "PATH")]
-    pub wp_config: Option<PathBuf>,
-    /// DNS resolver to ask instead of the system's (repeatable), e.g. 127.0.0.1:5353.
-    #[arg(long = "resolver", global = true, value_name = "IP:PORT")]
-    pub resolvers: Vec<SocketAddr>,
-    /// Do not check DNS (nor certificates): additions are not held back, and no certificate is ordered.
-    #[arg(long, global = true)]
-    pub skip_dns: bool,
-    /// DNS look-ups (and TLS handshakes) in flight at once.
-    #[arg(long, global = true, default_value_t = 64, value_name = "N")]
-    pub dns_concurrency: usize,
-    /// Seconds to wait for each DNS query (a name that times out is not ready).
-    #[arg(long, global = true, default_value_t = 3, value_name = "SECS")]
-    pub dns_timeout: u64,
-    /// Port of the server's TLS endpoint to read certificates from.
-    #[arg(long, global = true, default_value_t = 443, value_name = "PORT")]
-    pub tls_port: u16,
-    /// Seconds to wait for each API request.
-    #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
-    pub timeout: u64,
-    /// A ceiling on API requests per minute. The pace is RunCloud's own limit, read from its
-    /// answers (X-RateLimit-Limit/-Remaining); without those headers, this (or 60) is the pace.
-    #[arg(long, global = true, env = "RCDOMAINS_RATE_LIMIT", value_name = "N")]
-    pub rate_limit: Option<u32>,
-    /// The run's patience: seconds it may spend waiting on RunCloud's rate limit and
-    /// retries, in all, before it stops with an error.
-    #[arg(
-        long,
-        global = true,
-        env = "RCDOMAINS_MAX_WAIT",
-        default_value_t = 600,
-        value_name = "SECS"
-    )]
-    pub max_wait: u64,
-    /// Pages of the domain list read at once, once the first page gives the total.
-    #[arg(long, global = true, default_value_t = 8, value_name = "N")]
-    pub read_concurrency: usize,
     /// More log detail on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -92,6 +40,124 @@ pub struct Global {
     /// Colour: auto (only on a terminal, never with NO_COLOR), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+}
+
+/// The desired-state files a command reads.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FileArgs {
+    /// The desired-state file [default: domains.yaml]. Repeat it for several networks (each
+    /// file is one target); a directory means every *.yaml and *.yml file in it, sorted.
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+}
+
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_MAX_WAIT_SECS: u64 = 600;
+pub const DEFAULT_READ_CONCURRENCY: usize = 8;
+pub const DEFAULT_DNS_CONCURRENCY: usize = 64;
+pub const DEFAULT_DNS_TIMEOUT_SECS: u64 = 3;
+pub const DEFAULT_TLS_PORT: u16 = 443;
+
+/// How to reach RunCloud: the commands that call its API.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "RunCloud API")]
+pub struct ApiArgs {
+    /// RunCloud API base URL [default: https://manage.runcloud.io/api/v3, or …/api/v2 with key and secret].
+    #[arg(long, env = "RUNCLOUD_API_URL")]
+    pub api_url: Option<String>,
+    /// A plugin-style wp-config.php whose WU_RUNCLOUD_* define()s hold the credentials and ids.
+    #[arg(long, value_name = "PATH")]
+    pub wp_config: Option<PathBuf>,
+    /// Seconds to wait for each API request.
+    #[arg(long, default_value_t = DEFAULT_TIMEOUT_SECS, value_name = "SECS")]
+    pub timeout: u64,
+    /// A ceiling on API requests per minute. The pace is RunCloud's own limit, read from its
+    /// answers (X-RateLimit-Limit/-Remaining); without those headers, this (or 60) is the pace.
+    #[arg(long, env = "RCDOMAINS_RATE_LIMIT", value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// The run's patience: seconds it may spend waiting on RunCloud's rate limit and
+    /// retries, in all, before it stops with an error.
+    #[arg(
+        long,
+        env = "RCDOMAINS_MAX_WAIT",
+        default_value_t = DEFAULT_MAX_WAIT_SECS,
+        value_name = "SECS"
+    )]
+    pub max_wait: u64,
+    /// Pages of the domain list read at once, once the first page gives the total.
+    #[arg(long, default_value_t = DEFAULT_READ_CONCURRENCY, value_name = "N")]
+    pub read_concurrency: usize,
+}
+
+impl Default for ApiArgs {
+    fn default() -> Self {
+        ApiArgs {
+            api_url: None,
+            wp_config: None,
+            timeout: DEFAULT_TIMEOUT_SECS,
+            rate_limit: None,
+            max_wait: DEFAULT_MAX_WAIT_SECS,
+            read_concurrency: DEFAULT_READ_CONCURRENCY,
+        }
+    }
+}
+
+/// How names are checked: DNS and the certificates the server presents.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "DNS and TLS checks")]
+pub struct CheckArgs {
+    /// DNS resolver to ask instead of the system's (repeatable), e.g. 127.0.0.1:5353.
+    #[arg(long = "resolver", value_name = "IP:PORT")]
+    pub resolvers: Vec<SocketAddr>,
+    /// Do not check DNS (nor certificates): additions are not held back, and no certificate is ordered.
+    #[arg(long)]
+    pub skip_dns: bool,
+    /// DNS look-ups (and TLS handshakes) in flight at once.
+    #[arg(long, default_value_t = DEFAULT_DNS_CONCURRENCY, value_name = "N")]
+    pub dns_concurrency: usize,
+    /// Seconds to wait for each DNS query (a name that times out is not ready).
+    #[arg(long, default_value_t = DEFAULT_DNS_TIMEOUT_SECS, value_name = "SECS")]
+    pub dns_timeout: u64,
+    /// Port of the server's TLS endpoint to read certificates from.
+    #[arg(long, default_value_t = DEFAULT_TLS_PORT, value_name = "PORT")]
+    pub tls_port: u16,
+}
+
+impl Default for RunArgs {
+    fn default() -> Self {
+        RunArgs {
+            files: FileArgs::default(),
+            format: Format::Text,
+            api: ApiArgs::default(),
+            checks: CheckArgs::default(),
+        }
+    }
+}
+
+impl Default for CheckArgs {
+    fn default() -> Self {
+        CheckArgs {
+            resolvers: vec![],
+            skip_dns: false,
+            dns_concurrency: DEFAULT_DNS_CONCURRENCY,
+            dns_timeout: DEFAULT_DNS_TIMEOUT_SECS,
+            tls_port: DEFAULT_TLS_PORT,
+        }
+    }
+}
+
+/// What plan, apply and audit share: the files, the output format, RunCloud and the checks.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
+    /// Output format of results on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub checks: CheckArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,7 +187,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  rcdomains validate\n  rcdomains validate -f sites/domains.yaml"
     )]
-    Validate(GateArgs),
+    Validate(ValidateArgs),
     /// Read-only health report for a nightly job: drift, renewal-at-risk, expiring or uncovered certificates, deferred items.
     Audit(AuditArgs),
     /// Read live state and print the plan; changes nothing.
@@ -170,6 +236,15 @@ pub enum SchemaKind {
     Plan,
 }
 
+/// `rcdomains validate`'s flags.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
 #[derive(Debug, Args, Clone, Copy, Default)]
 pub struct GateArgs {
     /// Accept an empty `domains` list with `removals.prune: true`.
@@ -208,6 +283,8 @@ pub struct LedgerArgs {
     after_help = "Audit reads RunCloud, DNS and the certificates the server presents, and changes nothing (it sends no write request).\nExit codes: 0 nothing to report, 2 findings, 1 error.\n\nExamples:\n  rcdomains audit\n  rcdomains audit --ledger ledger.json --format json"
 )]
 pub struct AuditArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
     /// The certificate-order ledger (only read): orders backing off or over Let's Encrypt's
     /// limits are reported as deferred, with when they are due.
     #[arg(long, value_name = "FILE")]
@@ -217,6 +294,8 @@ pub struct AuditArgs {
 /// `rcdomains plan`'s own flags.
 #[derive(Debug, Args, Clone, Default)]
 pub struct PlanCommandArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
     #[command(flatten)]
     pub plan: PlanArgs,
     #[command(flatten)]
@@ -238,8 +317,10 @@ pub struct PlanCommandArgs {
 )]
 pub struct ApplyArgs {
     /// A saved plan (`rcdomains plan --out FILE`): apply exactly it, or refuse when anything drifted.
-    #[arg(value_name = "PLANFILE")]
+    #[arg(value_name = "PLANFILE", conflicts_with = "files")]
     pub planfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
     #[command(flatten)]
     pub plan: PlanArgs,
     /// Apply without asking.
@@ -272,6 +353,8 @@ pub struct ApplyArgs {
     after_help = "Credentials for --from um-rest come from WU_API_KEY and WU_API_SECRET (the plugin's API key and secret); --from runcloud uses the RunCloud credentials, like plan.\nExit codes with --check: 0 the file is up to date, 2 it would change (nothing is written), 1 error.\n\nExamples:\n  rcdomains generate --from um-rest --url https://network.example -o domains.yaml\n  rcdomains generate --from runcloud --server 11667 --app 940288 -o domains.yaml\n  rcdomains generate --from um-rest --url https://network.example -o domains.yaml --check"
 )]
 pub struct GenerateArgs {
+    #[command(flatten)]
+    pub api: ApiArgs,
     /// Where the names come from.
     #[arg(long, value_enum, value_name = "SOURCE")]
     pub from: GenerateSource,

@@ -121,6 +121,25 @@ impl Output {
     }
 }
 
+/// An error and its causes on one line ("cannot read …: caused by"), a cause left out when the
+/// message before it already says it; for a report that holds errors (a run over several
+/// files). Not escaped: the renderer escapes it for where it goes.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    let mut last = text.clone();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let t = s.to_string();
+        if !last.contains(&t) {
+            text.push_str(": ");
+            text.push_str(&t);
+        }
+        last = t;
+        source = s.source();
+    }
+    text
+}
+
 /// A message for stderr that starts at column `indent`: every control character escaped
 /// (`escape::text`), except a line break that starts an indented line — how multi-line
 /// messages such as the validator's list of problems are written — which is kept, its line

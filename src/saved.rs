@@ -273,8 +273,30 @@ pub fn fingerprint(inputs: &Value, actions: &Value, refusal: &Value) -> String {
     doc.insert("inputs".into(), inputs.clone());
     doc.insert("actions".into(), actions.clone());
     doc.insert("refusal".into(), refusal.clone());
+    sha256(&Value::Object(doc))
+}
+
+/// The fingerprint of a saved plan over several files: over each file, in order, with its
+/// plan's fingerprint or its error, so that a plan taken out, added or moved is noticed.
+pub fn fleet_fingerprint<'a>(
+    entries: impl IntoIterator<Item = (&'a str, Option<&'a str>, Option<&'a str>)>,
+) -> String {
+    let list: Vec<Value> = entries
+        .into_iter()
+        .map(|(file, fingerprint, error)| {
+            serde_json::json!({"file": file, "fingerprint": fingerprint, "error": error})
+        })
+        .collect();
+    let mut doc = serde_json::Map::new();
+    doc.insert("format_version".into(), Value::from(FORMAT_VERSION));
+    doc.insert("plans".into(), Value::Array(list));
+    sha256(&Value::Object(doc))
+}
+
+/// `sha256:` and the hex digest of `v`'s canonical JSON.
+fn sha256(v: &Value) -> String {
     let mut text = String::new();
-    canonical(&Value::Object(doc), &mut text);
+    canonical(v, &mut text);
     let digest = Sha256::digest(text.as_bytes());
     let mut hex = String::with_capacity(71);
     hex.push_str("sha256:");
@@ -367,20 +389,120 @@ pub struct Saved {
     pub refusal: Value,
 }
 
-impl Saved {
+/// A saved plan file: one target's plan, or the plans of several desired files.
+#[derive(Debug, Clone)]
+pub enum SavedFile {
+    One(Box<Saved>),
+    Many {
+        fingerprint: String,
+        entries: Vec<SavedEntry>,
+    },
+}
+
+/// One file's part of a saved plan over several: its plan, or the error that kept it from
+/// being planned.
+#[derive(Debug, Clone)]
+pub struct SavedEntry {
+    pub file: String,
+    pub plan: Result<Saved, String>,
+}
+
+impl SavedFile {
     /// Parses a plan file. Does not judge it: see `is_intact`.
+    pub fn parse(text: &str, file: &str) -> Result<SavedFile, SavedError> {
+        let doc: Value = serde_json::from_str(text).map_err(|source| SavedError::NotJson {
+            file: file.into(),
+            source,
+        })?;
+        check_version(&doc, file)?;
+        let Some(plans) = doc.get("plans") else {
+            return Saved::from_value(&doc, file).map(|s| SavedFile::One(Box::new(s)));
+        };
+        let Value::Array(plans) = plans else {
+            return Err(SavedError::Missing {
+                file: file.into(),
+                field: "plans",
+            });
+        };
+        let fingerprint = match doc.get("fingerprint") {
+            Some(Value::String(s)) => s.clone(),
+            _ => {
+                return Err(SavedError::Missing {
+                    file: file.into(),
+                    field: "fingerprint",
+                });
+            }
+        };
+        let mut entries = Vec::with_capacity(plans.len());
+        for p in plans {
+            let Some(Value::String(target)) = p.get("file") else {
+                return Err(SavedError::Missing {
+                    file: file.into(),
+                    field: "plans[].file",
+                });
+            };
+            let plan = match p.get("error") {
+                Some(Value::String(e)) => Err(e.clone()),
+                _ => Ok(Saved::from_value(p, &format!("{file} ({target})"))?),
+            };
+            entries.push(SavedEntry {
+                file: target.clone(),
+                plan,
+            });
+        }
+        Ok(SavedFile::Many {
+            fingerprint,
+            entries,
+        })
+    }
+
+    /// True when every stored fingerprint matches what is stored with it (see `Saved::is_intact`),
+    /// and for several files, when the file's own fingerprint matches the list of them.
+    pub fn is_intact(&self) -> bool {
+        match self {
+            SavedFile::One(s) => s.is_intact(),
+            SavedFile::Many {
+                fingerprint,
+                entries,
+            } => {
+                let list = entries.iter().map(|e| match &e.plan {
+                    Ok(s) => (e.file.as_str(), Some(s.fingerprint.as_str()), None),
+                    Err(err) => (e.file.as_str(), None, Some(err.as_str())),
+                });
+                *fingerprint == fleet_fingerprint(list)
+                    && entries
+                        .iter()
+                        .all(|e| e.plan.as_ref().map_or(true, Saved::is_intact))
+            }
+        }
+    }
+}
+
+fn check_version(doc: &Value, file: &str) -> Result<(), SavedError> {
+    let version = doc.get("format_version").cloned().unwrap_or(Value::Null);
+    if version != FORMAT_VERSION {
+        return Err(SavedError::Version {
+            file: file.into(),
+            found: version.to_string(),
+        });
+    }
+    Ok(())
+}
+
+impl Saved {
+    /// Parses a plan file of one target. Does not judge it: see `is_intact`.
     pub fn parse(text: &str, file: &str) -> Result<Saved, SavedError> {
         let doc: Value = serde_json::from_str(text).map_err(|source| SavedError::NotJson {
             file: file.into(),
             source,
         })?;
-        let version = doc.get("format_version").cloned().unwrap_or(Value::Null);
-        if version != FORMAT_VERSION {
-            return Err(SavedError::Version {
-                file: file.into(),
-                found: version.to_string(),
-            });
-        }
+        check_version(&doc, file)?;
+        Saved::from_value(&doc, file)
+    }
+
+    /// One target's saved plan, from its JSON object.
+    fn from_value(doc: &Value, file: &str) -> Result<Saved, SavedError> {
+        check_version(doc, file)?;
         let field = |name: &'static str| {
             doc.get(name).cloned().ok_or(SavedError::Missing {
                 file: file.into(),

@@ -141,7 +141,10 @@ pub fn rcd_env(sb: Option<&Sandbox>, auth: Auth, args: &[&str], extra_env: &[(&s
     cmd.args(args);
     // The API tests run without DNS checks; `checks_args` opts a run into the sandbox's DNS
     // and TLS (never the system resolvers).
-    if sb.is_some() && !args.contains(&"--resolver") && !args.contains(&"--skip-dns") {
+    // Only plan, apply and audit check DNS (and take the flag).
+    let checks_dns = matches!(args.first(), Some(&("plan" | "apply" | "audit")));
+    if sb.is_some() && checks_dns && !args.contains(&"--resolver") && !args.contains(&"--skip-dns")
+    {
         cmd.arg("--skip-dns");
     }
     cmd.stdin(std::process::Stdio::null());

@@ -2,35 +2,56 @@
 //! plan (`apply PLANFILE`), refusing when anything it was computed from has drifted.
 
 use super::ledger::LedgerFile;
+use super::targets;
 use super::{Planned, Session, compute, open_ledger, options, render_plan};
 use crate::apply::{self, Refusal, Report};
 use crate::checks::verify::{self, VerifyOptions};
-use crate::cli::{ApplyArgs, Format, Global};
-use crate::desired::{self, Target};
+use crate::cli::{ApplyArgs, CheckArgs, Format};
+use crate::desired::{self, Target as TargetIds};
 use crate::exit::Exit;
 use crate::output::{self, Output};
-use crate::plan::{Gate, LedgerEntry};
-use crate::render;
+use crate::plan::LedgerEntry;
+use crate::render::{self, fleet};
 use crate::runcloud::credentials;
-use crate::saved::{self, Saved};
+use crate::saved::{self, Saved, SavedFile};
 use anyhow::{Context, bail};
+use futures_util::StreamExt;
 use std::path::Path;
 use std::time::Duration;
 
-pub async fn run(g: &Global, args: &ApplyArgs, out: &Output) -> anyhow::Result<Exit> {
+pub async fn run(args: &ApplyArgs, out: &Output) -> anyhow::Result<Exit> {
     if let Some(planfile) = &args.planfile {
-        return apply_saved(g, args, planfile, out).await;
+        return apply_saved(args, planfile, out).await;
     }
-    let desired = desired::load(&g.file)?;
-    let session = Session::from_env(g, &desired)?;
+    let run = &args.run;
+    let paths = targets::paths(&run.files)?;
+    let targets = targets::open(&run.api, targets::load(&paths)?)?;
     let mut ledger = open_ledger(args.ledger.ledger.as_deref())?;
-    execute(g, args, out, &desired, &session, ledger.as_mut()).await
+    if let [one] = targets.as_slice() {
+        return execute(args, out, &one.desired, &one.session, ledger.as_mut()).await;
+    }
+    let options = options(args.plan, &args.ledger)?;
+    let history = ledger.as_ref().map(|l| &l.ledger);
+    let planned = super::plan::plan_all(&run.checks, out, &targets, &options, history).await;
+    let units = targets
+        .into_iter()
+        .zip(planned)
+        .map(|(t, p)| Unit {
+            file: t.desired.source,
+            session: Some(t.session),
+            checks: run.checks.clone(),
+            step: match p {
+                Ok(p) => Step::Planned(Box::new(p)),
+                Err(e) => Step::Error(e),
+            },
+        })
+        .collect();
+    carry_out_many(args, out, units, true, ledger.as_mut()).await
 }
 
 /// Plans and applies with an existing session (also used by the demo), recording the orders
 /// in `ledger` when there is one.
 pub async fn execute(
-    g: &Global,
     args: &ApplyArgs,
     out: &Output,
     desired: &desired::Desired,
@@ -39,18 +60,44 @@ pub async fn execute(
 ) -> anyhow::Result<Exit> {
     let options = options(args.plan, &args.ledger)?;
     let history = ledger.as_deref().map(|l| &l.ledger);
-    let planned = compute(g, out, desired, session, &options, history).await?;
-    carry_out(g, args, out, &planned, session, true, ledger).await
+    let planned = compute(
+        &args.run.checks,
+        Some(out),
+        desired,
+        session,
+        &options,
+        history,
+    )
+    .await?;
+    carry_out(&args.run.checks, args, out, &planned, session, true, ledger).await
 }
 
-/// `apply PLANFILE`: recompute the saved plan from the desired file it names and the live
-/// state of now; apply only when the fingerprint is the same, else exit 3 with what drifted.
-async fn apply_saved(
-    g: &Global,
-    args: &ApplyArgs,
-    planfile: &Path,
-    out: &Output,
-) -> anyhow::Result<Exit> {
+/// Where one target of an apply stands before anything is sent.
+enum Step {
+    /// A plan to carry out (or refused by a safety gate of its own).
+    Planned(Box<Planned>),
+    /// A saved plan that drifted: refused, with what to print (text, Markdown).
+    Refused(Refusal, String, String),
+    /// Not planned.
+    Error(anyhow::Error),
+}
+
+/// A file a saved plan covers, with its plan or the error that kept it from one.
+type Entry = (String, Result<Saved, String>);
+
+/// One target of an apply over several files.
+struct Unit {
+    file: String,
+    /// Set once the target's app is known.
+    session: Option<Session>,
+    checks: CheckArgs,
+    step: Step,
+}
+
+/// `apply PLANFILE`: recompute the saved plan (of each file it covers) from the desired file
+/// it names and the live state of now; apply only when the fingerprint is the same, else
+/// refuse that target (exit 3) with what drifted.
+async fn apply_saved(args: &ApplyArgs, planfile: &Path, out: &Output) -> anyhow::Result<Exit> {
     let file = planfile.display().to_string();
     if args.plan.allow_removals.is_some() || args.plan.gate.allow_empty {
         bail!(
@@ -63,7 +110,7 @@ async fn apply_saved(
         );
     }
     let text = crate::input::read_to_string(planfile, "the saved plan")?;
-    let saved = Saved::parse(&text, &file)?;
+    let saved = SavedFile::parse(&text, &file)?;
     if !saved.is_intact() {
         let why = "was changed after `rcdomains plan --out` wrote it (its fingerprint does not match its content)";
         let tail = "Nothing was changed.\nPlan again, review the new plan, and apply that.";
@@ -75,84 +122,174 @@ async fn apply_saved(
         };
         let text = format!("Refused: {} {why}. {tail}", crate::escape::text(&file));
         let markdown = format!("Refused: {} {why}. {tail}", crate::escape::md_code(&file));
-        return refuse(g, args, out, refusal, &text, &markdown);
+        return refuse(args.run.format, args, out, refusal, &text, &markdown);
     }
+    let (many, entries): (bool, Vec<Entry>) = match saved {
+        SavedFile::One(s) => (false, vec![(file.clone(), Ok(*s))]),
+        SavedFile::Many { entries, .. } => (
+            true,
+            entries.into_iter().map(|e| (e.file, e.plan)).collect(),
+        ),
+    };
+    for s in entries.iter().filter_map(|(_, s)| s.as_ref().ok()) {
+        if s.inputs.options.ledger && args.ledger.ledger.is_none() {
+            bail!(
+                "{file} was planned with --ledger: pass the same --ledger FILE to apply, so that it plans from the same history and records its orders"
+            );
+        }
+        if s.inputs.options.dns_checked && args.run.checks.skip_dns {
+            bail!(
+                "{file} was planned with DNS checks and apply checks DNS again: drop --skip-dns (pass --resolver if the plan used one)"
+            );
+        }
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    let resolved = credentials::resolve(&env, args.run.api.wp_config.as_deref())?;
+    let client = super::client(&args.run.api, &resolved)?;
+    let mut ledger = open_ledger(args.ledger.ledger.as_deref())?;
+    let history = ledger.as_ref().map(|l| &l.ledger);
+    let (client, resolved, file_ref) = (&client, &resolved, file.as_str());
+    let units: Vec<anyhow::Result<Unit>> = futures_util::stream::iter(entries.into_iter().map(
+        |(target_file, entry)| async move {
+            let saved = match entry {
+                Ok(s) => s,
+                Err(e) => {
+                    return Ok(Unit {
+                        file: target_file.clone(),
+                        session: None,
+                        checks: args.run.checks.clone(),
+                        step: Step::Error(anyhow::anyhow!(
+                            "{target_file} was not planned when {file_ref} was saved ({e}); plan again once it is fixed"
+                        )),
+                    });
+                }
+            };
+            let ids = TargetIds {
+                server: Some(saved.inputs.live.server_id),
+                app: Some(saved.inputs.live.app_id),
+            };
+            let session = Session::with_client(client, ids, file_ref, resolved)?;
+            let mut checks = args.run.checks.clone();
+            checks.skip_dns = !saved.inputs.options.dns_checked;
+            let progress = (!many).then_some(out);
+            let step = match check_saved(&checks, progress, &session, &saved, history, file_ref).await {
+                Ok(step) => step,
+                Err(e) if many => Step::Error(e),
+                Err(e) => return Err(e),
+            };
+            Ok(Unit {
+                file: target_file,
+                session: Some(session),
+                checks,
+                step,
+            })
+        },
+    ))
+    .buffered(super::plan::TARGETS_AT_ONCE)
+    .collect()
+    .await;
+    let units = units.into_iter().collect::<anyhow::Result<Vec<Unit>>>()?;
+    if !many {
+        let Some(unit) = units.into_iter().next() else {
+            bail!("{file} holds no plan");
+        };
+        let session = unit.session.context("the saved plan's target")?;
+        return match unit.step {
+            Step::Planned(planned) => {
+                carry_out(
+                    &unit.checks,
+                    args,
+                    out,
+                    &planned,
+                    &session,
+                    false,
+                    ledger.as_mut(),
+                )
+                .await
+            }
+            Step::Refused(refusal, text, markdown) => {
+                refuse(args.run.format, args, out, refusal, &text, &markdown)
+            }
+            Step::Error(e) => Err(e),
+        };
+    }
+    carry_out_many(args, out, units, false, ledger.as_mut()).await
+}
+
+/// The saved plan of one target computed again from the desired file it names and the live
+/// state of now: the plan to apply when its fingerprint is the one saved, else a refusal
+/// with what drifted.
+async fn check_saved(
+    checks: &CheckArgs,
+    out: Option<&Output>,
+    session: &Session,
+    saved: &Saved,
+    history: Option<&crate::plan::Ledger>,
+    file: &str,
+) -> anyhow::Result<Step> {
     let inputs = &saved.inputs;
-    if inputs.options.ledger && args.ledger.ledger.is_none() {
-        bail!(
-            "{file} was planned with --ledger: pass the same --ledger FILE to apply, so that it plans from the same history and records its orders"
-        );
-    }
-    if inputs.options.dns_checked && g.skip_dns {
-        bail!(
-            "{file} was planned with DNS checks and apply checks DNS again: drop --skip-dns (pass --resolver if the plan used one)"
-        );
-    }
-    let mut g = g.clone();
-    g.skip_dns = !inputs.options.dns_checked;
     let desired = desired::load(Path::new(&inputs.desired_file)).with_context(|| {
         format!(
             "{file} was planned from {}: run apply in the same directory (the same checkout) as plan",
             inputs.desired_file
         )
     })?;
-    let env = |name: &str| std::env::var(name).ok();
-    let resolved = credentials::resolve(&env, g.wp_config.as_deref())?;
-    let target = Target {
-        server: Some(inputs.live.server_id),
-        app: Some(inputs.live.app_id),
-    };
-    let session = Session::for_target(&g, target, &file, resolved)?;
-    let mut ledger = open_ledger(args.ledger.ledger.as_deref())?;
-    let history = ledger.as_ref().map(|l| &l.ledger);
-    let planned = compute(&g, out, &desired, &session, &inputs.plan_options(), history).await?;
+    let planned = compute(
+        checks,
+        out,
+        &desired,
+        session,
+        &inputs.plan_options(),
+        history,
+    )
+    .await?;
     let fresh = planned.json(true);
-    if fresh.fingerprint.as_deref() != Some(saved.fingerprint.as_str()) {
-        let dns_now = |name: &str| {
-            let name = crate::model::DomainName::from_live(name);
-            planned.checks.dns.get(&name).map(|f| f.label().to_string())
-        };
-        let mut lines = saved::drift(inputs, &planned.inputs, &dns_now);
-        let actions = serde_json::to_value(&fresh.actions).unwrap_or_default();
-        lines.extend(saved::action_drift(&saved.actions, &actions));
-        // Drift lines quote names and values from RunCloud: each is escaped for where it goes.
-        let head = |shown: &str| {
-            format!(
-                "Refused: what {shown} was planned from has drifted, so it is not the plan that was reviewed. Nothing was changed.\nWhat drifted:\n"
-            )
-        };
-        let tail = "Plan again (`rcdomains plan --out …`), review the new plan, and apply that.";
-        let more = lines.len().saturating_sub(50);
-        let mut text = head(&crate::escape::text(&file));
-        let mut markdown = head(&crate::escape::md_code(&file));
-        for l in lines.iter().take(50) {
-            let shown: String = l.chars().take(1000).collect();
-            text.push_str(&format!("  - {}\n", crate::escape::text(&shown)));
-            markdown.push_str(&format!("  - {}\n", crate::escape::md_code(&shown)));
-        }
-        if more > 0 {
-            text.push_str(&format!("  - … and {more} more\n"));
-            markdown.push_str(&format!("  - … and {more} more\n"));
-        }
-        text.push_str(tail);
-        markdown.push_str(tail);
-        let refusal = Refusal {
-            reason: "drift".into(),
-            message: format!(
-                "what {file} was planned from has drifted, so it is not the plan that was reviewed; plan again, review the new plan, and apply that"
-            ),
-            would_remove: vec![],
-            drift: lines,
-        };
-        return refuse(&g, args, out, refusal, &text, &markdown);
+    if fresh.fingerprint.as_deref() == Some(saved.fingerprint.as_str()) {
+        return Ok(Step::Planned(Box::new(planned)));
     }
-    carry_out(&g, args, out, &planned, &session, false, ledger.as_mut()).await
+    let dns_now = |name: &str| {
+        let name = crate::model::DomainName::from_live(name);
+        planned.checks.dns.get(&name).map(|f| f.label().to_string())
+    };
+    let mut lines = saved::drift(inputs, &planned.inputs, &dns_now);
+    let actions = serde_json::to_value(&fresh.actions).unwrap_or_default();
+    lines.extend(saved::action_drift(&saved.actions, &actions));
+    // Drift lines quote names and values from RunCloud: each is escaped for where it goes.
+    let head = |shown: &str| {
+        format!(
+            "Refused: what {shown} was planned from has drifted, so it is not the plan that was reviewed. Nothing was changed.\nWhat drifted:\n"
+        )
+    };
+    let tail = "Plan again (`rcdomains plan --out …`), review the new plan, and apply that.";
+    let more = lines.len().saturating_sub(50);
+    let mut text = head(&crate::escape::text(file));
+    let mut markdown = head(&crate::escape::md_code(file));
+    for l in lines.iter().take(50) {
+        let shown: String = l.chars().take(1000).collect();
+        text.push_str(&format!("  - {}\n", crate::escape::text(&shown)));
+        markdown.push_str(&format!("  - {}\n", crate::escape::md_code(&shown)));
+    }
+    if more > 0 {
+        text.push_str(&format!("  - … and {more} more\n"));
+        markdown.push_str(&format!("  - … and {more} more\n"));
+    }
+    text.push_str(tail);
+    markdown.push_str(tail);
+    let refusal = Refusal {
+        reason: "drift".into(),
+        message: format!(
+            "what {file} was planned from has drifted, so it is not the plan that was reviewed; plan again, review the new plan, and apply that"
+        ),
+        would_remove: vec![],
+        drift: lines,
+    };
+    Ok(Step::Refused(refusal, text, markdown))
 }
 
 /// Shows the plan, asks when `confirm` (a fresh plan; a saved one was reviewed already),
 /// applies, records the orders in the ledger, verifies (`--verify`), and reports.
 async fn carry_out(
-    g: &Global,
+    checks: &CheckArgs,
     args: &ApplyArgs,
     out: &Output,
     planned: &Planned,
@@ -161,19 +298,11 @@ async fn carry_out(
     ledger: Option<&mut LedgerFile>,
 ) -> anyhow::Result<Exit> {
     let plan = &planned.plan;
-    if g.format == Format::Text || plan.refusal.is_some() || !plan.has_changes() {
-        out.print(&render_plan(g, out, planned));
+    let format = args.run.format;
+    if format == Format::Text || plan.refusal.is_some() || !plan.has_changes() {
+        out.print(&render_plan(format, out, planned));
     }
-    if let Some(r) = &plan.refusal {
-        let refusal = Refusal {
-            reason: match r.gate {
-                Gate::RemovalCap { .. } => "removal-cap".into(),
-                Gate::EmptyDesired => "empty-desired".into(),
-            },
-            message: r.gate.to_string(),
-            would_remove: r.would_remove.iter().map(ToString::to_string).collect(),
-            drift: vec![],
-        };
+    if let Some(refusal) = gate_refusal(plan) {
         write_report(
             args,
             &Report {
@@ -190,7 +319,7 @@ async fn carry_out(
             ..Report::default()
         };
         let unrecorded = record(out, ledger, &nothing.orders);
-        finish(g, args, out, &nothing, false)?;
+        finish(format, args, out, &nothing, false)?;
         return Ok(if unrecorded {
             Exit::Partial
         } else {
@@ -219,9 +348,9 @@ async fn carry_out(
     drop(progress);
     let unrecorded = record(out, ledger, &report.orders);
     if let Some(secs) = args.verify {
-        report.verification = Some(verify_orders(g, out, plan, &report, secs).await);
+        report.verification = Some(verify_orders(checks, Some(out), plan, &report, secs).await);
     }
-    finish(g, args, out, &report, true)?;
+    finish(format, args, out, &report, true)?;
     tracing::info!(requests = session.client.request_count(), "apply done");
     let unverified = report
         .verification
@@ -237,7 +366,7 @@ async fn carry_out(
 /// A saved plan refused (exit 3): says why in the format asked for (JSON: the report with its
 /// `refusal`), and writes `--report FILE` all the same.
 fn refuse(
-    g: &Global,
+    format: Format,
     args: &ApplyArgs,
     out: &Output,
     refusal: Refusal,
@@ -248,7 +377,7 @@ fn refuse(
         refusal: Some(refusal),
         ..Report::default()
     };
-    match g.format {
+    match format {
         Format::Text => out.print(text),
         Format::Json => out.print(&render::json::report(&report)),
         Format::Markdown => {
@@ -292,8 +421,8 @@ fn record(out: &Output, ledger: Option<&mut LedgerFile>, orders: &[LedgerEntry])
 /// `--verify SECS`: probes every name the successful orders covered until the server presents
 /// a certificate covering it, or the time is up.
 async fn verify_orders(
-    g: &Global,
-    out: &Output,
+    g: &CheckArgs,
+    out: Option<&Output>,
     plan: &crate::plan::Plan,
     report: &Report,
     secs: u64,
@@ -305,10 +434,12 @@ async fn verify_orders(
         .flat_map(|o| o.names.iter().cloned())
         .collect();
     let counter = crate::progress::Counter::default();
-    let _progress = out.progress(
-        &format!("verifying {} names (at most {secs} s)", names.len()),
-        &counter,
-    );
+    let _progress = out.map(|out| {
+        out.progress(
+            &format!("verifying {} names (at most {secs} s)", names.len()),
+            &counter,
+        )
+    });
     let opts = VerifyOptions {
         port: g.tls_port,
         allowed: Duration::from_secs(secs),
@@ -321,21 +452,21 @@ async fn verify_orders(
 /// Prints the report (when anything ran), writes `--report FILE`, and appends the Markdown
 /// summary to GitHub's step summary when `--format markdown` runs in GitHub Actions.
 fn finish(
-    g: &Global,
+    format: Format,
     args: &ApplyArgs,
     out: &Output,
     report: &Report,
     ran: bool,
 ) -> anyhow::Result<()> {
-    if ran || g.format == Format::Markdown {
-        out.print(&match g.format {
+    if ran || format == Format::Markdown {
+        out.print(&match format {
             Format::Text => render::text::report(report, out.style),
             Format::Json => render::json::report(report),
             Format::Markdown => render::markdown::report(report),
         });
     }
     write_report(args, report)?;
-    if g.format == Format::Markdown {
+    if format == Format::Markdown {
         summarise(&render::markdown::report(report));
     }
     Ok(())
@@ -354,5 +485,279 @@ fn summarise(markdown: &str) {
         .and_then(|mut f| writeln!(f, "{markdown}"));
     if let Err(e) = result {
         tracing::warn!("cannot append to GITHUB_STEP_SUMMARY: {e}");
+    }
+}
+
+/// The refusal of a plan that a safety gate stopped, as the report shows it.
+fn gate_refusal(plan: &crate::plan::Plan) -> Option<Refusal> {
+    plan.refusal.as_ref().map(|r| Refusal {
+        reason: r.gate.reason().into(),
+        message: r.gate.to_string(),
+        would_remove: r.would_remove.iter().map(ToString::to_string).collect(),
+        drift: vec![],
+    })
+}
+
+/// One target's end of an apply over several files.
+struct Done {
+    file: String,
+    target: String,
+    report: Result<Report, String>,
+    exit: Exit,
+}
+
+/// An apply over several files: shows every plan, asks once (a fresh plan on a terminal),
+/// applies each target that is planned and not refused — a refusal or an error in one file
+/// does not stop the others — records the orders, verifies, and reports every file.
+async fn carry_out_many(
+    args: &ApplyArgs,
+    out: &Output,
+    units: Vec<Unit>,
+    confirm: bool,
+    ledger: Option<&mut LedgerFile>,
+) -> anyhow::Result<Exit> {
+    let format = args.run.format;
+    if format == Format::Text {
+        out.print(&fleet::text(&plans_fleet(format, out, &units), out.style));
+    }
+    let changes: usize = units
+        .iter()
+        .map(|u| match &u.step {
+            Step::Planned(p) if p.plan.refusal.is_none() => p.plan.actions.len(),
+            _ => 0,
+        })
+        .sum();
+    if confirm && changes > 0 && !args.yes {
+        if !output::stdin_is_terminal() {
+            bail!(
+                "refusing to apply without --yes: there is no terminal to confirm on (in CI, review the plan and pass --yes, or apply a saved plan: `rcdomains apply plan.json`)"
+            );
+        }
+        let files = units
+            .iter()
+            .filter(|u| matches!(&u.step, Step::Planned(p) if p.plan.refusal.is_none() && p.plan.has_changes()))
+            .count();
+        if !out.confirm(&format!(
+            "Apply these {changes} changes of {files} files to RunCloud?"
+        )) {
+            out.note("Nothing was changed.");
+            return Ok(Exit::Success);
+        }
+    }
+    let parallelism = args.parallelism;
+    let done: Vec<(Done, Vec<LedgerEntry>)> =
+        futures_util::stream::iter(units.iter().map(|u| async move {
+            let target = u
+                .session
+                .as_ref()
+                .map(|s| format!("server {} app {}", s.server, s.app))
+                .unwrap_or_default();
+            let end = |report: Result<Report, String>, exit: Exit| Done {
+                file: u.file.clone(),
+                target: target.clone(),
+                report,
+                exit,
+            };
+            let (planned, session) = match (&u.step, &u.session) {
+                (Step::Planned(p), Some(s)) => (p, s),
+                (Step::Refused(refusal, ..), _) => {
+                    let report = Report {
+                        refusal: Some(refusal.clone()),
+                        ..Report::default()
+                    };
+                    return (end(Ok(report), Exit::Refused), vec![]);
+                }
+                (Step::Error(e), _) => {
+                    return (end(Err(output::error_text(e)), Exit::Error), vec![]);
+                }
+                (Step::Planned(_), None) => {
+                    return (end(Err("no session".into()), Exit::Error), vec![]);
+                }
+            };
+            let plan = &planned.plan;
+            if let Some(refusal) = gate_refusal(plan) {
+                let report = Report {
+                    api_requests: plan.api_requests,
+                    refusal: Some(refusal),
+                    ..Report::default()
+                };
+                return (end(Ok(report), Exit::Refused), vec![]);
+            }
+            if !plan.has_changes() {
+                let report = Report {
+                    api_requests: plan.api_requests,
+                    ..Report::default()
+                };
+                return (end(Ok(report), Exit::Success), vec![]);
+            }
+            let mut report = apply::execute(plan, &session.client, parallelism).await;
+            report.api_requests = Some(session.client.request_count());
+            if let Some(secs) = args.verify {
+                report.verification =
+                    Some(verify_orders(&u.checks, None, plan, &report, secs).await);
+            }
+            let unverified = report
+                .verification
+                .as_ref()
+                .is_some_and(|v| v.unverified() > 0);
+            let exit = if report.failed() > 0 || unverified {
+                Exit::Partial
+            } else {
+                Exit::Success
+            };
+            let orders = report.orders.clone();
+            (end(Ok(report), exit), orders)
+        }))
+        .buffered(super::plan::TARGETS_AT_ONCE)
+        .collect()
+        .await;
+    let orders: Vec<LedgerEntry> = done.iter().flat_map(|(_, o)| o.iter().cloned()).collect();
+    let unrecorded = record(out, ledger, &orders);
+    let done: Vec<Done> = done.into_iter().map(|(d, _)| d).collect();
+    let all_requests = units
+        .iter()
+        .find_map(|u| u.session.as_ref())
+        .map(|s| s.client.all_request_count());
+    let report_json = render::json::many(
+        "reports",
+        done.iter()
+            .map(|d| {
+                (
+                    d.file.clone(),
+                    d.report
+                        .as_ref()
+                        .map(render::json::to_json_report)
+                        .map_err(Clone::clone),
+                )
+            })
+            .collect(),
+    );
+    let shown = match format {
+        Format::Json => report_json.clone(),
+        _ => {
+            let f = reports_fleet(format, out, &done, all_requests);
+            match format {
+                Format::Markdown => fleet::markdown(&f),
+                _ => fleet::text(&f, out.style),
+            }
+        }
+    };
+    out.print(&shown);
+    if let Some(path) = &args.report {
+        std::fs::write(path, &report_json)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
+    }
+    if format == Format::Markdown {
+        summarise(&shown);
+    }
+    let exit = targets::aggregate(done.iter().map(|d| d.exit));
+    Ok(if unrecorded && exit == Exit::Success {
+        Exit::Partial
+    } else {
+        exit
+    })
+}
+
+/// The plans of an apply over several files, as a summary table and a section each.
+fn plans_fleet<'a>(format: Format, out: &Output, units: &[Unit]) -> fleet::Fleet<'a> {
+    let parts = units
+        .iter()
+        .map(|u| {
+            let target = u
+                .session
+                .as_ref()
+                .map(|s| format!("server {} app {}", s.server, s.app))
+                .unwrap_or_default();
+            let (cells, status, body) = match &u.step {
+                Step::Planned(p) => (
+                    vec![p.plan.actions.len().to_string()],
+                    match &p.plan.refusal {
+                        Some(r) => format!("refused ({})", r.gate.reason()),
+                        None if p.plan.has_changes() => "changes".into(),
+                        None => "no changes".into(),
+                    },
+                    render_plan(format, out, p),
+                ),
+                Step::Refused(r, text, markdown) => (
+                    vec![String::new()],
+                    format!("refused ({})", r.reason),
+                    if format == Format::Markdown {
+                        markdown.clone()
+                    } else {
+                        text.clone()
+                    },
+                ),
+                Step::Error(e) => (
+                    vec![String::new()],
+                    "error".into(),
+                    super::plan::error_body(format, e),
+                ),
+            };
+            fleet::Part {
+                file: u.file.clone(),
+                target,
+                cells,
+                status,
+                body,
+            }
+        })
+        .collect();
+    fleet::Fleet {
+        command: "plan",
+        columns: &["actions"],
+        parts,
+        api_requests: None,
+    }
+}
+
+/// The reports of an apply over several files, as a summary table and a section each.
+fn reports_fleet<'a>(
+    format: Format,
+    out: &Output,
+    done: &[Done],
+    all_requests: Option<u64>,
+) -> fleet::Fleet<'a> {
+    let parts = done
+        .iter()
+        .map(|d| match &d.report {
+            Ok(r) => fleet::Part {
+                file: d.file.clone(),
+                target: d.target.clone(),
+                cells: vec![
+                    r.ok().to_string(),
+                    r.failed().to_string(),
+                    r.skipped().to_string(),
+                ],
+                status: match (&r.refusal, d.exit) {
+                    (Some(refusal), _) => format!("refused ({})", refusal.reason),
+                    (None, Exit::Partial) => "failures".into(),
+                    (None, _) if r.outcomes.is_empty() => "no changes".into(),
+                    (None, _) => "ok".into(),
+                },
+                body: match format {
+                    Format::Markdown => render::markdown::report(r),
+                    _ => render::text::report(r, out.style),
+                },
+            },
+            Err(e) => fleet::Part {
+                file: d.file.clone(),
+                target: d.target.clone(),
+                cells: vec![String::new(); 3],
+                status: "error".into(),
+                body: match format {
+                    Format::Markdown => format!(
+                        "> [!WARNING]\n> **Not applied:** {}",
+                        crate::escape::md_code(e)
+                    ),
+                    _ => format!("error: {}", crate::escape::text(e)),
+                },
+            },
+        })
+        .collect();
+    fleet::Fleet {
+        command: "apply",
+        columns: &["ok", "failed", "skipped"],
+        parts,
+        api_requests: all_requests,
     }
 }

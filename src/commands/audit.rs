@@ -4,35 +4,115 @@
 //! (reads only: it sends no write request) and reports what the plan holds; exit 0 when there
 //! is nothing to report, 2 on findings, 1 on error.
 
-use super::{Session, compute, open_ledger};
-use crate::cli::{AuditArgs, Format, Global};
-use crate::desired;
+use super::targets;
+use super::{compute, open_ledger};
+use crate::cli::{AuditArgs, Format};
 use crate::exit::Exit;
 use crate::output::Output;
 use crate::plan::PlanOptions;
 use crate::plan::audit::audit;
-use crate::render;
+use crate::render::{self, fleet};
 
-pub async fn run(g: &Global, args: &AuditArgs, out: &Output) -> anyhow::Result<Exit> {
-    let desired = desired::load(&g.file)?;
-    let session = Session::from_env(g, &desired)?;
+pub async fn run(args: &AuditArgs, out: &Output) -> anyhow::Result<Exit> {
+    let run = &args.run;
+    let paths = targets::paths(&run.files)?;
+    let targets = targets::open(&run.api, targets::load(&paths)?)?;
     let ledger = open_ledger(args.ledger.as_deref())?;
     let history = ledger.as_ref().map(|l| &l.ledger);
-    let planned = compute(g, out, &desired, &session, &PlanOptions::default(), history).await?;
-    let found = audit(&planned.plan);
-    out.print(&match g.format {
-        Format::Text => render::text::audit(&planned.plan, &found, out.style),
-        Format::Json => render::json::audit(&planned.plan, &found),
-        Format::Markdown => render::markdown::audit(&planned.plan, &found),
+    let options = PlanOptions::default();
+    if let [one] = targets.as_slice() {
+        let planned = compute(
+            &run.checks,
+            Some(out),
+            &one.desired,
+            &one.session,
+            &options,
+            history,
+        )
+        .await?;
+        let found = audit(&planned.plan);
+        out.print(&match run.format {
+            Format::Text => render::text::audit(&planned.plan, &found, out.style),
+            Format::Json => render::json::audit(&planned.plan, &found),
+            Format::Markdown => render::markdown::audit(&planned.plan, &found),
+        });
+        tracing::info!(
+            requests = one.session.client.request_count(),
+            findings = found.findings.len(),
+            "audit done"
+        );
+        return Ok(if found.is_clean() {
+            Exit::Success
+        } else {
+            Exit::Changes
+        });
+    }
+    let planned = super::plan::plan_all(&run.checks, out, &targets, &options, history).await;
+    let audits: Vec<_> = planned
+        .iter()
+        .map(|p| p.as_ref().map(|p| (&p.plan, audit(&p.plan))))
+        .collect();
+    let exit = targets::aggregate(audits.iter().map(|a| match a {
+        Ok((_, found)) if found.is_clean() => Exit::Success,
+        Ok(_) => Exit::Changes,
+        Err(_) => Exit::Error,
+    }));
+    if run.format == Format::Json {
+        let entries = targets
+            .iter()
+            .zip(&audits)
+            .map(|(t, a)| {
+                let result = match a {
+                    Ok((plan, found)) => Ok(render::json::to_json_audit(plan, found)),
+                    Err(e) => Err(crate::output::error_text(e)),
+                };
+                (t.desired.source.clone(), result)
+            })
+            .collect();
+        out.print(&render::json::many("audits", entries));
+        return Ok(exit);
+    }
+    let parts = targets
+        .iter()
+        .zip(&audits)
+        .map(|(t, a)| {
+            let target = format!("server {} app {}", t.session.server, t.session.app);
+            match a {
+                Ok((plan, found)) => fleet::Part {
+                    file: t.desired.source.clone(),
+                    target,
+                    cells: vec![found.findings.len().to_string()],
+                    status: if found.is_clean() {
+                        "nothing to report".into()
+                    } else {
+                        "findings".into()
+                    },
+                    body: match run.format {
+                        Format::Markdown => render::markdown::audit(plan, found),
+                        _ => render::text::audit(plan, found, out.style),
+                    },
+                },
+                Err(e) => fleet::Part {
+                    file: t.desired.source.clone(),
+                    target,
+                    cells: vec![String::new()],
+                    status: "error".into(),
+                    body: super::plan::error_body(run.format, e),
+                },
+            }
+        })
+        .collect();
+    let f = fleet::Fleet {
+        command: "audit",
+        columns: &["findings"],
+        parts,
+        api_requests: targets
+            .first()
+            .map(|t| t.session.client.all_request_count()),
+    };
+    out.print(&match run.format {
+        Format::Markdown => fleet::markdown(&f),
+        _ => fleet::text(&f, out.style),
     });
-    tracing::info!(
-        requests = session.client.request_count(),
-        findings = found.findings.len(),
-        "audit done"
-    );
-    Ok(if found.is_clean() {
-        Exit::Success
-    } else {
-        Exit::Changes
-    })
+    Ok(exit)
 }

@@ -8,7 +8,7 @@
 use super::apply::execute;
 use super::ledger::LedgerFile;
 use super::{Session, compute, render_plan};
-use crate::cli::{ApplyArgs, DemoArgs, Global, PlanArgs};
+use crate::cli::{ApplyArgs, DemoArgs, Format, PlanArgs, RunArgs};
 use crate::desired;
 use crate::exit::Exit;
 use crate::output::Output;
@@ -23,7 +23,7 @@ const EMBEDDED_DESIRED: &str = include_str!("../../examples/domains.yaml");
 /// The seed of the demo, and of `rcdomains sandbox` without `--seed`.
 pub const EMBEDDED_SEED: &str = include_str!("../../examples/sandbox-seed.yaml");
 
-pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Exit> {
+pub async fn run(args: &DemoArgs, out: &Output) -> anyhow::Result<Exit> {
     let (desired, seed) = match &args.dir {
         // A directory asked for is used or is an error: never quietly the built-in files.
         Some(dir) => {
@@ -67,19 +67,20 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
         handle.tls_addr()
     ));
 
-    let mut g = g.clone();
-    g.api_url = Some(handle.api_url_v3());
-    g.resolvers = vec![handle.dns_addr()];
-    g.tls_port = handle.tls_addr().port();
+    let mut g = RunArgs::default();
+    g.api.api_url = Some(handle.api_url_v3());
+    g.checks.resolvers = vec![handle.dns_addr()];
+    g.checks.tls_port = handle.tls_addr().port();
     let resolved = Resolved {
         credentials: Credentials::Token(Secret::new(token)),
         source: "the sandbox seed".into(),
         server: None,
         app: None,
     };
-    let session = Session::new(&g, &desired, resolved)?;
+    let session = Session::new(&g.api, &desired, resolved)?;
     let apply_args = ApplyArgs {
         planfile: None,
+        run: g.clone(),
         plan: PlanArgs::default(),
         yes: true,
         parallelism: 4,
@@ -92,8 +93,16 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
 
     step("1", &format!("rcdomains plan -f {}", desired.source));
     let options = PlanOptions::default();
-    let first = compute(&g, out, &desired, &session, &options, Some(&ledger.ledger)).await?;
-    out.print(&render_plan(&g, out, &first));
+    let first = compute(
+        &g.checks,
+        Some(out),
+        &desired,
+        &session,
+        &options,
+        Some(&ledger.ledger),
+    )
+    .await?;
+    out.print(&render_plan(Format::Text, out, &first));
 
     // Let's Encrypt (simulated) fails the first certificate order; the ledger records it, and
     // the next plan backs off from that set of names instead of ordering it again at once.
@@ -107,7 +116,7 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
     } else {
         step("2", "rcdomains apply --yes --ledger ledger.json");
     }
-    let applied = execute(&g, &apply_args, out, &desired, &session, Some(&mut ledger)).await?;
+    let applied = execute(&apply_args, out, &desired, &session, Some(&mut ledger)).await?;
     let expected = if orders { Exit::Partial } else { Exit::Success };
     if applied != expected {
         bail!(
@@ -120,9 +129,16 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
             "2b",
             "rcdomains plan --ledger ledger.json (the failed order backs off)",
         );
-        let backing_off =
-            compute(&g, out, &desired, &session, &options, Some(&ledger.ledger)).await?;
-        out.print(&render_plan(&g, out, &backing_off));
+        let backing_off = compute(
+            &g.checks,
+            Some(out),
+            &desired,
+            &session,
+            &options,
+            Some(&ledger.ledger),
+        )
+        .await?;
+        out.print(&render_plan(Format::Text, out, &backing_off));
     }
 
     // A customer points a deferred name at the server; the next run attaches it.
@@ -149,7 +165,7 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
                 d.name.as_str(),
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let applied = execute(&g, &apply_args, out, &desired, &session, Some(&mut ledger)).await?;
+        let applied = execute(&apply_args, out, &desired, &session, Some(&mut ledger)).await?;
         if applied != Exit::Success {
             bail!(
                 "the demo's second apply did not succeed (exit {})",
@@ -159,8 +175,16 @@ pub async fn run(g: &Global, args: &DemoArgs, out: &Output) -> anyhow::Result<Ex
     }
 
     step("4", "rcdomains plan (again)");
-    let last = compute(&g, out, &desired, &session, &options, Some(&ledger.ledger)).await?;
-    out.print(&render_plan(&g, out, &last));
+    let last = compute(
+        &g.checks,
+        Some(out),
+        &desired,
+        &session,
+        &options,
+        Some(&ledger.ledger),
+    )
+    .await?;
+    out.print(&render_plan(Format::Text, out, &last));
     handle.shutdown();
     if last.plan.has_changes() {
         bail!("the last plan still has changes: the sandbox and the planner disagree");

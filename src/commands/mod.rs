@@ -11,12 +11,13 @@ pub mod ledger;
 mod plan;
 mod sandbox;
 mod schema;
+mod targets;
 mod validate;
 
 pub use schema::schema_json;
 
 use crate::checks::{self, CheckOptions, Checks};
-use crate::cli::{Cli, Command, Format, Global};
+use crate::cli::{ApiArgs, CheckArgs, Cli, Command, Format};
 use crate::desired::{Desired, Target};
 use crate::exit::Exit;
 use crate::model::LiveState;
@@ -30,16 +31,15 @@ use anyhow::{Context, bail};
 use std::time::Duration;
 
 pub async fn run(cli: &Cli, out: &Output) -> anyhow::Result<Exit> {
-    let g = &cli.global;
     match &cli.command {
-        Command::Validate(args) => validate::run(g, *args, out),
-        Command::Audit(args) => audit::run(g, args, out).await,
-        Command::Plan(args) => plan::run(g, args, out).await,
-        Command::Apply(args) => apply::run(g, args, out).await,
+        Command::Validate(args) => validate::run(args, out),
+        Command::Audit(args) => audit::run(args, out).await,
+        Command::Plan(args) => plan::run(args, out).await,
+        Command::Apply(args) => apply::run(args, out).await,
         Command::Schema { kind } => schema::run(*kind, out),
         Command::Sandbox(args) => sandbox::run(args, out).await,
-        Command::Demo(args) => demo::run(g, args, out).await,
-        Command::Generate(args) => generate::run(g, args, out).await,
+        Command::Demo(args) => demo::run(args, out).await,
+        Command::Generate(args) => generate::run(args, out).await,
         Command::Completions { shell } => completions(*shell, out),
         Command::Man => man(out),
     }
@@ -109,40 +109,56 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn from_env(g: &Global, desired: &Desired) -> anyhow::Result<Session> {
+    pub fn from_env(g: &ApiArgs, desired: &Desired) -> anyhow::Result<Session> {
         let env = |name: &str| std::env::var(name).ok();
         let resolved = credentials::resolve(&env, g.wp_config.as_deref())?;
         Session::new(g, desired, resolved)
     }
 
-    pub fn new(g: &Global, desired: &Desired, resolved: Resolved) -> anyhow::Result<Session> {
+    pub fn new(g: &ApiArgs, desired: &Desired, resolved: Resolved) -> anyhow::Result<Session> {
         Session::for_target(g, desired.target, &desired.source, resolved)
     }
 
     /// A client for `target` (ids not given there come from the environment); `source` names
     /// where `target` came from, for messages.
     pub fn for_target(
-        g: &Global,
+        g: &ApiArgs,
         target: Target,
         source: &str,
         resolved: Resolved,
     ) -> anyhow::Result<Session> {
+        let client = client(g, &resolved)?;
+        Session::with_client(&client, target, source, &resolved)
+    }
+
+    /// A session for `target` on a client made already (several targets share one client's
+    /// rate limiter: RunCloud limits the credential, not the app).
+    pub fn with_client(
+        client: &Client,
+        target: Target,
+        source: &str,
+        resolved: &Resolved,
+    ) -> anyhow::Result<Session> {
         let server = pick_id("server", target.server, resolved.server.clone(), source)?;
         let app = pick_id("app", target.app, resolved.app.clone(), source)?;
-        let mut config = ClientConfig::new(resolved.credentials);
-        config.api_url = g.api_url.clone();
-        config.timeout = Duration::from_secs(g.timeout.max(1));
-        config.rate_ceiling = g.rate_limit;
-        config.max_wait = Duration::from_secs(g.max_wait);
-        config.read_concurrency = g.read_concurrency.max(1);
-        let client = Client::new(config)?;
         tracing::info!(credentials = %resolved.source, api = %client.api(), server, app, "using RunCloud");
         Ok(Session {
-            client,
+            client: client.for_target(),
             server,
             app,
         })
     }
+}
+
+/// The RunCloud client of the flags and the resolved credentials.
+pub fn client(g: &ApiArgs, resolved: &Resolved) -> anyhow::Result<Client> {
+    let mut config = ClientConfig::new(resolved.credentials.clone());
+    config.api_url = g.api_url.clone();
+    config.timeout = Duration::from_secs(g.timeout.max(1));
+    config.rate_ceiling = g.rate_limit;
+    config.max_wait = Duration::from_secs(g.max_wait);
+    config.read_concurrency = g.read_concurrency.max(1);
+    Ok(Client::new(config)?)
 }
 
 /// The id from the file, or from the environment; both set and different is an error.
@@ -189,20 +205,22 @@ impl Planned {
 /// Reads the live state, checks DNS and certificates, and plans, with the order history of
 /// `ledger` (`None` without `--ledger`).
 pub async fn compute(
-    g: &Global,
-    out: &Output,
+    g: &CheckArgs,
+    out: Option<&Output>,
     desired: &Desired,
     session: &Session,
     options: &PlanOptions,
     ledger: Option<&crate::plan::Ledger>,
 ) -> anyhow::Result<Planned> {
-    let progress = out.progress(
-        &format!(
-            "reading the live state of server {} app {}",
-            session.server, session.app
-        ),
-        session.client.progress(),
-    );
+    let progress = out.map(|out| {
+        out.progress(
+            &format!(
+                "reading the live state of server {} app {}",
+                session.server, session.app
+            ),
+            session.client.progress(),
+        )
+    });
     let live = session
         .client
         .live_state(session.server, session.app)
@@ -235,7 +253,8 @@ pub async fn compute(
             tls_timeout: Duration::from_secs(g.dns_timeout.max(1) * 2),
             progress: crate::progress::Counter::default(),
         };
-        let _progress = out.progress("checking DNS, then certificates", &opts.progress);
+        let _progress =
+            out.map(|out| out.progress("checking DNS, then certificates", &opts.progress));
         checks::run(desired, &live, &opts).await.context(
             "cannot check DNS (use --resolver IP:PORT, or --skip-dns to plan without DNS checks)",
         )?
@@ -283,8 +302,8 @@ fn advanced_order_domains(plan: &Plan) -> Vec<u64> {
         .collect()
 }
 
-pub fn render_plan(g: &Global, out: &Output, planned: &Planned) -> String {
-    match g.format {
+pub fn render_plan(format: Format, out: &Output, planned: &Planned) -> String {
+    match format {
         Format::Text => render::text::plan(&planned.plan, out.style),
         Format::Json => render::json::pretty(&planned.json(false)),
         Format::Markdown => {

@@ -1,53 +1,249 @@
 //! `rcdomains plan`: read live state, print the plan, change nothing; optionally save it
 //! (`--out`) for `apply PLANFILE`, and say through the exit code whether anything is pending.
 
-use super::{Session, compute, open_ledger, options, render_plan};
-use crate::cli::{Global, PlanCommandArgs};
-use crate::desired;
+use super::targets::{self, Target};
+use super::{Planned, compute, open_ledger, options, render_plan};
+use crate::cli::{Format, PlanCommandArgs};
 use crate::exit::Exit;
 use crate::output::Output;
-use crate::plan::Plan;
-use crate::render;
+use crate::plan::{ActionKind, Ledger, Plan, PlanOptions};
+use crate::render::{self, fleet};
 use anyhow::Context;
+use futures_util::StreamExt;
+use std::path::Path;
 
-pub async fn run(g: &Global, args: &PlanCommandArgs, out: &Output) -> anyhow::Result<Exit> {
-    let desired = desired::load(&g.file)?;
-    let session = Session::from_env(g, &desired)?;
+/// Targets planned at once in a run over several files. Their API requests share one limiter
+/// whatever this is; it bounds the DNS look-ups and TLS handshakes in flight together.
+pub const TARGETS_AT_ONCE: usize = 4;
+
+pub async fn run(args: &PlanCommandArgs, out: &Output) -> anyhow::Result<Exit> {
+    let run = &args.run;
+    let paths = targets::paths(&run.files)?;
+    let targets = targets::open(&run.api, targets::load(&paths)?)?;
     let options = options(args.plan, &args.ledger)?;
     let ledger = open_ledger(args.ledger.ledger.as_deref())?;
-    let planned = compute(
-        g,
-        out,
-        &desired,
-        &session,
-        &options,
-        ledger.as_ref().map(|l| &l.ledger),
-    )
-    .await?;
-    out.print(&render_plan(g, out, &planned));
-    if let Some(path) = &args.out {
-        check_out_path(path, &g.file)?;
-        let saved = planned.json(true);
-        std::fs::write(path, render::json::pretty(&saved))
-            .with_context(|| format!("cannot write the saved plan to {}", path.display()))?;
-        out.note(&format!(
-            "Saved the plan to {} ({}); `rcdomains apply {}` applies exactly it, or refuses if anything drifted.",
-            path.display(),
-            saved.fingerprint.as_deref().unwrap_or_default(),
-            path.display()
-        ));
+    let history = ledger.as_ref().map(|l| &l.ledger);
+    if let [one] = targets.as_slice() {
+        let planned = compute(
+            &run.checks,
+            Some(out),
+            &one.desired,
+            &one.session,
+            &options,
+            history,
+        )
+        .await?;
+        out.print(&render_plan(run.format, out, &planned));
+        if let Some(path) = &args.out {
+            check_out_path(path, &paths)?;
+            let saved = planned.json(true);
+            write_saved(
+                out,
+                path,
+                &render::json::pretty(&saved),
+                saved.fingerprint.as_deref(),
+            )?;
+        }
+        tracing::info!(requests = one.session.client.request_count(), "plan done");
+        return Ok(exit_code(&planned.plan, args));
     }
-    tracing::info!(requests = session.client.request_count(), "plan done");
-    Ok(exit_code(&planned.plan, args))
+    let planned = plan_all(&run.checks, out, &targets, &options, history).await;
+    let all_requests = targets
+        .first()
+        .map(|t| t.session.client.all_request_count());
+    out.print(&render_many(
+        run.format,
+        out,
+        &targets,
+        &planned,
+        all_requests,
+    ));
+    if let Some(path) = &args.out {
+        check_out_path(path, &paths)?;
+        let saved = saved_many(&targets, &planned);
+        write_saved(
+            out,
+            path,
+            &render::json::pretty(&saved),
+            saved.fingerprint.as_deref(),
+        )?;
+    }
+    Ok(targets::aggregate(planned.iter().map(|p| match p {
+        Ok(p) => exit_code(&p.plan, args),
+        Err(_) => Exit::Error,
+    })))
+}
+
+/// Plans every target, `TARGETS_AT_ONCE` at a time, in file order; an error stays with its
+/// target (said on stderr as it happens) and does not stop the others.
+pub async fn plan_all(
+    checks: &crate::cli::CheckArgs,
+    out: &Output,
+    targets: &[Target],
+    options: &PlanOptions,
+    history: Option<&Ledger>,
+) -> Vec<anyhow::Result<Planned>> {
+    futures_util::stream::iter(targets.iter().map(|t| async move {
+        let planned = compute(checks, None, &t.desired, &t.session, options, history).await;
+        if let Err(e) = &planned {
+            out.error(&anyhow::anyhow!(
+                "{}: {}",
+                t.desired.source,
+                crate::output::error_text(e)
+            ));
+        }
+        planned
+    }))
+    .buffered(TARGETS_AT_ONCE)
+    .collect()
+    .await
+}
+
+/// The plans of several files in `format`: a summary table, then a section per file.
+pub fn render_many(
+    format: Format,
+    out: &Output,
+    targets: &[Target],
+    planned: &[anyhow::Result<Planned>],
+    all_requests: Option<u64>,
+) -> String {
+    if format == Format::Json {
+        return render::json::pretty(&json_many(targets, planned, false));
+    }
+    let parts = targets
+        .iter()
+        .zip(planned)
+        .map(|(t, p)| {
+            let target = format!("server {} app {}", t.session.server, t.session.app);
+            match p {
+                Ok(p) => fleet::Part {
+                    file: t.desired.source.clone(),
+                    target,
+                    cells: counts(&p.plan),
+                    status: status(&p.plan),
+                    body: render_plan(format, out, p),
+                },
+                Err(e) => fleet::Part {
+                    file: t.desired.source.clone(),
+                    target,
+                    cells: vec![String::new(); 5],
+                    status: "error".into(),
+                    body: error_body(format, e),
+                },
+            }
+        })
+        .collect();
+    let f = fleet::Fleet {
+        command: "plan",
+        columns: &["add", "update", "remove", "SSL", "deferred"],
+        parts,
+        api_requests: all_requests,
+    };
+    match format {
+        Format::Markdown => fleet::markdown(&f),
+        _ => fleet::text(&f, out.style),
+    }
+}
+
+/// An error as a section's body.
+pub fn error_body(format: Format, e: &anyhow::Error) -> String {
+    let text = crate::output::error_text(e);
+    match format {
+        Format::Markdown => format!(
+            "> [!WARNING]\n> **Not planned:** {}",
+            crate::escape::md_code(&text)
+        ),
+        _ => format!("error: {}", crate::escape::text(&text)),
+    }
+}
+
+fn counts(plan: &Plan) -> Vec<String> {
+    vec![
+        plan.count(ActionKind::Add).to_string(),
+        plan.count(ActionKind::Update).to_string(),
+        plan.count(ActionKind::Remove).to_string(),
+        plan.count(ActionKind::Ssl).to_string(),
+        plan.deferred.len().to_string(),
+    ]
+}
+
+fn status(plan: &Plan) -> String {
+    match &plan.refusal {
+        Some(r) => format!("refused ({})", r.gate.reason()),
+        None if plan.has_changes() => "changes".into(),
+        None => "no changes".into(),
+    }
+}
+
+/// The JSON of several files' plans; with `keep_inputs`, as `plan --out` saves them.
+pub fn json_many(
+    targets: &[Target],
+    planned: &[anyhow::Result<Planned>],
+    keep_inputs: bool,
+) -> render::json::JsonPlans {
+    let plans: Vec<render::json::JsonTargetPlan> = targets
+        .iter()
+        .zip(planned)
+        .map(|(t, p)| match p {
+            Ok(p) => render::json::JsonTargetPlan {
+                file: t.desired.source.clone(),
+                error: None,
+                plan: Some(p.json(keep_inputs)),
+            },
+            Err(e) => render::json::JsonTargetPlan {
+                file: t.desired.source.clone(),
+                error: Some(crate::output::error_text(e)),
+                plan: None,
+            },
+        })
+        .collect();
+    let fingerprint = keep_inputs.then(|| {
+        crate::saved::fleet_fingerprint(plans.iter().map(|p| {
+            (
+                p.file.as_str(),
+                p.plan.as_ref().and_then(|j| j.fingerprint.as_deref()),
+                p.error.as_deref(),
+            )
+        }))
+    });
+    render::json::JsonPlans {
+        format_version: render::json::FORMAT_VERSION,
+        fingerprint,
+        plans,
+    }
+}
+
+fn saved_many(targets: &[Target], planned: &[anyhow::Result<Planned>]) -> render::json::JsonPlans {
+    json_many(targets, planned, true)
+}
+
+fn write_saved(
+    out: &Output,
+    path: &Path,
+    text: &str,
+    fingerprint: Option<&str>,
+) -> anyhow::Result<()> {
+    std::fs::write(path, text)
+        .with_context(|| format!("cannot write the saved plan to {}", path.display()))?;
+    out.note(&format!(
+        "Saved the plan to {} ({}); `rcdomains apply {}` applies exactly it, or refuses if anything drifted.",
+        path.display(),
+        fingerprint.unwrap_or_default(),
+        path.display()
+    ));
+    Ok(())
 }
 
 /// `plan --out` writes only a new file or over an earlier saved plan: never over the desired
 /// file it read, nor over any other file (a typo must not replace `domains.yaml` with JSON).
-fn check_out_path(out: &std::path::Path, desired: &std::path::Path) -> anyhow::Result<()> {
-    let same = match (std::fs::canonicalize(out), std::fs::canonicalize(desired)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
+fn check_out_path(out: &Path, desired: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    let same =
+        desired.iter().any(
+            |d| match (std::fs::canonicalize(out), std::fs::canonicalize(d)) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            },
+        );
     if same {
         anyhow::bail!(
             "--out {} is the desired-state file this plan was read from; save the plan elsewhere (e.g. --out plan.json)",
@@ -62,7 +258,7 @@ fn check_out_path(out: &std::path::Path, desired: &std::path::Path) -> anyhow::R
             let text = crate::input::read_to_string(out, "--out").map_err(|e| {
                 anyhow::anyhow!("{e}; --out only replaces an earlier saved plan: choose a new path")
             })?;
-            crate::saved::Saved::parse(&text, &file).map_err(|_| {
+            crate::saved::SavedFile::parse(&text, &file).map_err(|_| {
                 anyhow::anyhow!(
                     "--out {file} exists and is not a saved plan; rcdomains replaces only an earlier saved plan: choose a new path (e.g. plan.json) or remove the file"
                 )

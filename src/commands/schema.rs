@@ -13,7 +13,7 @@ pub fn schema_json(kind: SchemaKind) -> String {
         SchemaKind::Plan => schemars::generate::SchemaSettings::default()
             .for_serialize()
             .into_generator()
-            .into_root_schema_for::<crate::render::json::JsonPlan>(),
+            .into_root_schema_for::<crate::render::json::JsonPlanOutput>(),
     };
     crate::render::json::pretty(&schema)
 }

@@ -26,6 +26,16 @@ pub enum Gate {
     EmptyDesired,
 }
 
+impl Gate {
+    /// The gate's name in reports: `removal-cap` or `empty-desired`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Gate::RemovalCap { .. } => "removal-cap",
+            Gate::EmptyDesired => "empty-desired",
+        }
+    }
+}
+
 impl fmt::Display for Gate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -45,6 +45,41 @@ pub struct JsonPlan {
     pub inputs: Option<crate::saved::Inputs>,
 }
 
+/// The plans of a run over several desired files (`plan -f a.yaml -f b.yaml`, `plan -f DIR`),
+/// one per file in file order; a run over one file prints a `JsonPlan` instead. A saved plan
+/// over several files has this shape too, each plan with its `inputs` and `fingerprint`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "rcdomains plans")]
+pub struct JsonPlans {
+    pub format_version: u32,
+    /// In a saved plan: SHA-256 over each file with its plan's fingerprint (or error), so that
+    /// a plan taken out of the file or added to it is noticed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    pub plans: Vec<JsonTargetPlan>,
+}
+
+/// One file's plan, or why there is none.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JsonTargetPlan {
+    /// The desired-state file, as given to `-f`.
+    pub file: String,
+    /// Set when this file could not be planned (the other files were): the error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(flatten)]
+    pub plan: Option<JsonPlan>,
+}
+
+/// What `plan --format json` prints: one plan, or the plans of several files.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(title = "rcdomains plan")]
+pub enum JsonPlanOutput {
+    One(Box<JsonPlan>),
+    Many(JsonPlans),
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Summary {
     pub add: usize,
@@ -423,6 +458,11 @@ pub struct JsonAuditFinding {
 }
 
 pub fn audit(plan: &Plan, audit: &crate::plan::audit::Audit) -> String {
+    pretty(&to_json_audit(plan, audit))
+}
+
+/// An audit, as `audit --format json` shows it.
+pub fn to_json_audit(plan: &Plan, audit: &crate::plan::audit::Audit) -> JsonAudit {
     use crate::plan::audit::FindingLevel;
     let same = |s: &str| s.to_string();
     let shown = super::audit::Shown {
@@ -431,7 +471,7 @@ pub fn audit(plan: &Plan, audit: &crate::plan::audit::Audit) -> String {
         wording: &same,
         deferred: &|r| r.to_string(),
     };
-    let a = JsonAudit {
+    JsonAudit {
         format_version: FORMAT_VERSION,
         server_id: plan.server_id,
         app_id: plan.app_id,
@@ -462,8 +502,7 @@ pub fn audit(plan: &Plan, audit: &crate::plan::audit::Audit) -> String {
             })
             .collect(),
         plan: to_json_plan(plan),
-    };
-    pretty(&a)
+    }
 }
 
 /// An apply report, as `apply --format json` prints it.
@@ -544,7 +583,12 @@ pub struct JsonOutcome {
 }
 
 pub fn report(report: &Report) -> String {
-    let r = JsonReport {
+    pretty(&to_json_report(report))
+}
+
+/// An apply report, as `apply --format json` shows it.
+pub fn to_json_report(report: &Report) -> JsonReport {
+    JsonReport {
         format_version: FORMAT_VERSION,
         summary: ReportSummary {
             ok: report.ok(),
@@ -595,8 +639,34 @@ pub fn report(report: &Report) -> String {
             would_remove: r.would_remove.clone(),
             drift: r.drift.clone(),
         }),
-    };
-    pretty(&r)
+    }
+}
+
+/// Several files' results (`audits` or `reports`), one per file in file order: each result's
+/// JSON object with the file it is for, or the error that kept the file from a result.
+pub fn many<T: Serialize>(key: &str, entries: Vec<(String, Result<T, String>)>) -> String {
+    let list: Vec<serde_json::Value> = entries
+        .into_iter()
+        .map(|(file, result)| {
+            let mut object = serde_json::Map::new();
+            object.insert("file".into(), file.into());
+            match result {
+                Ok(v) => {
+                    if let Ok(serde_json::Value::Object(m)) = serde_json::to_value(&v) {
+                        object.extend(m);
+                    }
+                }
+                Err(e) => {
+                    object.insert("error".into(), e.into());
+                }
+            }
+            serde_json::Value::Object(object)
+        })
+        .collect();
+    let mut doc = serde_json::Map::new();
+    doc.insert("format_version".into(), FORMAT_VERSION.into());
+    doc.insert(key.into(), list.into());
+    pretty(&serde_json::Value::Object(doc))
 }
 
 /// `v` as pretty JSON, with the control characters JSON lets through escaped

@@ -6,6 +6,7 @@
 //! and `md_name` for names): it stays data, whatever it holds.
 
 pub mod audit;
+pub mod fleet;
 pub mod json;
 pub mod markdown;
 pub mod text;

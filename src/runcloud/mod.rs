@@ -85,6 +85,8 @@ pub struct Client {
     /// Shared by every clone: RunCloud's limit is per credential.
     pacer: pace::Pacer,
     requests: Arc<AtomicU64>,
+    /// Every request of the client it was made from and of all its targets (`for_target`).
+    all_requests: Arc<AtomicU64>,
     config: Arc<ClientConfig>,
     progress: Counter,
 }
@@ -153,6 +155,7 @@ impl Client {
             credentials: config.credentials.clone(),
             pacer: pace::Pacer::new(config.rate_ceiling, config.max_wait),
             requests: Arc::new(AtomicU64::new(0)),
+            all_requests: Arc::new(AtomicU64::new(0)),
             config: Arc::new(config),
             progress: Counter::default(),
         })
@@ -172,6 +175,21 @@ impl Client {
     /// How many HTTP requests this client (and its clones) sent.
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// A client for one target of a run over several: it counts its own requests and shows its
+    /// own progress, and shares the pacer (RunCloud limits a credential, not an app) and the
+    /// run's total (`all_request_count`) with the client it was made from.
+    pub fn for_target(&self) -> Client {
+        let mut c = self.clone();
+        c.requests = Arc::new(AtomicU64::new(0));
+        c.progress = Counter::default();
+        c
+    }
+
+    /// How many HTTP requests this client and every client made from it sent.
+    pub fn all_request_count(&self) -> u64 {
+        self.all_requests.load(Ordering::Relaxed)
     }
 
     /// `GET /ping`: checks the credentials.
@@ -606,6 +624,7 @@ impl Client {
                 req = req.body(b.to_string());
             }
             self.requests.fetch_add(1, Ordering::Relaxed);
+            self.all_requests.fetch_add(1, Ordering::Relaxed);
             let retries_left = failures < self.config.max_retries;
             let response = match req.send().await {
                 Ok(r) => r,

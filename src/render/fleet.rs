@@ -1,0 +1,235 @@
+//! A run over several desired files: one summary table (a row per file), then a section per
+//! file holding what a single-file run prints. The sections are rendered by the single-file
+//! renderers; this module only lays them out. File names come from the command line and
+//! messages from RunCloud: both are escaped for where they go.
+
+use super::Style;
+use crate::escape;
+use std::fmt::Write;
+
+/// One file's row and section.
+pub struct Part {
+    /// The desired file, as given.
+    pub file: String,
+    /// "server 1 app 2", or empty when the file's target is not known.
+    pub target: String,
+    /// The row's cells after file and target, as many as the table's `columns`.
+    pub cells: Vec<String>,
+    /// "changes", "no changes", "refused (removal-cap)", "error", …
+    pub status: String,
+    /// What a single-file run prints (already rendered for the format), or the error.
+    pub body: String,
+}
+
+/// A run over several files.
+pub struct Fleet<'a> {
+    /// "plan", "apply", "audit".
+    pub command: &'a str,
+    /// The headers of `cells`.
+    pub columns: &'a [&'a str],
+    pub parts: Vec<Part>,
+    /// The run's total of API requests (all targets share one client).
+    pub api_requests: Option<u64>,
+}
+
+impl Fleet<'_> {
+    fn headline(&self) -> String {
+        let count = |what: &str| self.parts.iter().filter(|p| p.status == what).count();
+        let errors = self
+            .parts
+            .iter()
+            .filter(|p| p.status.starts_with("error"))
+            .count();
+        let refused = self
+            .parts
+            .iter()
+            .filter(|p| p.status.starts_with("refused"))
+            .count();
+        format!(
+            "rcdomains {} over {} files: {} with changes, {} refused, {} error{}{}",
+            self.command,
+            self.parts.len(),
+            count("changes") + count("findings") + count("failures"),
+            refused,
+            errors,
+            if errors == 1 { "" } else { "s" },
+            super::text::requests_text(self.api_requests)
+        )
+    }
+}
+
+/// The text form: the headline, an aligned table, then `== file ==` sections.
+pub fn text(fleet: &Fleet, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", style.bold(&fleet.headline()));
+    let mut header: Vec<String> = vec!["file".into(), "target".into()];
+    header.extend(fleet.columns.iter().map(|c| c.to_string()));
+    header.push("status".into());
+    let mut rows = vec![header];
+    for p in &fleet.parts {
+        let mut row = vec![shown_file(&p.file), p.target.clone()];
+        row.extend(p.cells.iter().cloned());
+        row.push(escape::text(&p.status).into_owned());
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        let _ = writeln!(out, "  {}", line.join("  ").trim_end());
+    }
+    for p in &fleet.parts {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            style.bold(&format!("== {} ==", shown_file(&p.file)))
+        );
+        out.push_str(p.body.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The Markdown form: a heading, a table, then a collapsible section per file (open when it
+/// has changes, a refusal or an error).
+pub fn markdown(fleet: &Fleet) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "### {}\n", fleet.headline());
+    let mut header = String::from("| file | target |");
+    let mut rule = String::from("|---|---|");
+    for c in fleet.columns {
+        let _ = write!(header, " {c} |");
+        rule.push_str("---:|");
+    }
+    header.push_str(" status |");
+    rule.push_str("---|");
+    let _ = writeln!(s, "{header}\n{rule}");
+    for p in &fleet.parts {
+        let _ = write!(s, "| {} | {} |", escape::md_code(&short(&p.file)), p.target);
+        for c in &p.cells {
+            let _ = write!(s, " {c} |");
+        }
+        let _ = writeln!(s, " {} |", escape::md_code(&short(&p.status)));
+    }
+    for p in &fleet.parts {
+        let open =
+            if p.status == "no changes" || p.status == "nothing to report" || p.status == "ok" {
+                ""
+            } else {
+                " open"
+            };
+        let _ = writeln!(
+            s,
+            "\n<details{open}><summary>{}</summary>\n",
+            escape::md_code(&short(&p.file))
+        );
+        s.push_str(p.body.trim_end());
+        s.push_str("\n\n</details>\n");
+    }
+    s
+}
+
+fn shown_file(file: &str) -> String {
+    escape::text(&short(file)).into_owned()
+}
+
+/// A file name cut for a table cell.
+fn short(file: &str) -> String {
+    const MAX: usize = 120;
+    if file.chars().count() <= MAX {
+        file.to_string()
+    } else {
+        let cut: String = file.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fleet() -> Fleet<'static> {
+        Fleet {
+            command: "plan",
+            columns: &["add", "remove"],
+            parts: vec![
+                Part {
+                    file: "networks/a.yaml".into(),
+                    target: "server 1 app 2".into(),
+                    cells: vec!["3".into(), "0".into()],
+                    status: "changes".into(),
+                    body: "Plan for server 1 app 2\n".into(),
+                },
+                Part {
+                    file: "networks/b|`x`\u{1b}[31m.yaml".into(),
+                    target: String::new(),
+                    cells: vec!["".into(), "".into()],
+                    status: "error".into(),
+                    body: "error: cannot read".into(),
+                },
+            ],
+            api_requests: Some(12),
+        }
+    }
+
+    #[test]
+    fn text_has_a_row_and_a_section_per_file_and_escapes_names() {
+        let t = text(&fleet(), Style::plain());
+        assert!(
+            t.starts_with(
+                "rcdomains plan over 2 files: 1 with changes, 0 refused, 1 error, 12 API requests"
+            ),
+            "{t}"
+        );
+        let row: Vec<&str> = t
+            .lines()
+            .find(|l| l.trim_start().starts_with("networks/a.yaml"))
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        assert_eq!(
+            row,
+            [
+                "networks/a.yaml",
+                "server",
+                "1",
+                "app",
+                "2",
+                "3",
+                "0",
+                "changes"
+            ]
+        );
+        assert!(
+            t.contains("== networks/a.yaml ==\nPlan for server 1 app 2"),
+            "{t}"
+        );
+        assert!(!t.contains('\u{1b}'), "{t}");
+    }
+
+    #[test]
+    fn markdown_keeps_file_names_in_code_spans_and_the_table_intact() {
+        let m = markdown(&fleet());
+        let table: Vec<&str> = m.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(table.len(), 4, "{m}");
+        assert!(
+            table[0].starts_with("| file | target | add | remove | status |"),
+            "{m}"
+        );
+        assert!(!m.contains('\u{1b}'), "{m}");
+        assert!(
+            m.contains("<details open><summary>`networks/a.yaml`</summary>"),
+            "{m}"
+        );
+    }
+}
