@@ -3,10 +3,13 @@
 
 mod support;
 
+mod api_host;
 mod bad_input;
 mod certificates;
+mod desired_schema;
 mod dns_tls;
 mod end_to_end;
+mod fleet;
 mod generate;
 mod hostile;
 mod injection;
@@ -19,6 +22,3 @@ mod safety;
 mod saved_plan;
 mod secrets;
 mod static_files;
-mod api_host;
-mod desired_schema;
-mod fleet;
