@@ -192,7 +192,7 @@ pub enum Command {
     Audit(AuditArgs),
     /// Read live state and print the plan; changes nothing.
     #[command(
-        after_help = "Examples:\n  rcdomains plan\n  rcdomains plan --format markdown --out plan.json   # a pull-request comment, and the plan to apply\n  rcdomains plan --detailed-exitcode                 # exit 2 when changes are pending"
+        after_help = "Examples:\n  rcdomains plan\n  rcdomains plan --format markdown --out plan.json   # a pull-request comment, and the plan to apply\n  rcdomains plan --detailed-exitcode                 # exit 2 when changes are pending\n  rcdomains plan -f networks/ --out plan.json        # every network of a directory, one saved plan"
     )]
     Plan(PlanCommandArgs),
     /// Carry out a fresh plan (asks on a terminal; needs --yes otherwise), or exactly a saved plan.

@@ -168,7 +168,10 @@ fn ci_examples_parse_and_run_only_real_rcdomains_commands() {
         }
         files += 1;
     }
-    assert_eq!(files, 2, "a GitHub Actions and a GitLab CI example");
+    assert_eq!(
+        files, 3,
+        "a GitHub Actions, a GitHub Actions fleet and a GitLab CI example"
+    );
     for wanted in [
         "plan --format markdown --out plan.json",
         "apply plan.json --verify=",
@@ -347,6 +350,7 @@ fn the_project_home_is_named_once() {
         "dist/Dockerfile",
         ".github/workflows/release.yml",
         "examples/ci/github-actions.yml",
+        "examples/ci/github-actions-fleet.yml",
         "examples/ci/gitlab-ci.yml",
     ];
     for file in files {
@@ -452,6 +456,7 @@ fn every_install_takes_this_version() {
 fn third_party_actions_are_pinned_by_commit() {
     for file in [
         "examples/ci/github-actions.yml",
+        "examples/ci/github-actions-fleet.yml",
         ".github/workflows/release.yml",
     ] {
         let mut seen = 0;

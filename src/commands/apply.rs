@@ -734,9 +734,19 @@ fn reports_fleet<'a>(
                     (None, _) if r.outcomes.is_empty() => "no changes".into(),
                     (None, _) => "ok".into(),
                 },
-                body: match format {
-                    Format::Markdown => render::markdown::report(r),
-                    _ => render::text::report(r, out.style),
+                body: match (&r.refusal, format) {
+                    (Some(refusal), Format::Markdown) => format!(
+                        "> [!CAUTION]\n> **Refused ({}), nothing was changed:** {}",
+                        refusal.reason,
+                        crate::escape::md_code(&refusal.message)
+                    ),
+                    (Some(refusal), _) => format!(
+                        "Refused ({}), nothing was changed: {}",
+                        refusal.reason,
+                        crate::escape::text(&refusal.message)
+                    ),
+                    (None, Format::Markdown) => render::markdown::report(r),
+                    (None, _) => render::text::report(r, out.style),
                 },
             },
             Err(e) => fleet::Part {
