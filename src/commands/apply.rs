@@ -659,7 +659,7 @@ async fn carry_out_many(
 }
 
 /// The plans of an apply over several files, as a summary table and a section each.
-fn plans_fleet<'a>(format: Format, out: &Output, units: &[Unit]) -> fleet::Fleet<'a> {
+fn plans_fleet<'a>(format: Format, out: &'a Output, units: &'a [Unit]) -> fleet::Fleet<'a> {
     let parts = units
         .iter()
         .map(|u| {
@@ -676,21 +676,22 @@ fn plans_fleet<'a>(format: Format, out: &Output, units: &[Unit]) -> fleet::Fleet
                         None if p.plan.has_changes() => "changes".into(),
                         None => "no changes".into(),
                     },
-                    render_plan(format, out, p),
+                    Box::new(move |limit| super::render_plan_within(format, out, p, limit))
+                        as fleet::Body,
                 ),
                 Step::Refused(r, text, markdown) => (
                     vec![String::new()],
                     format!("refused ({})", r.reason),
-                    if format == Format::Markdown {
+                    fleet::fixed(if format == Format::Markdown {
                         markdown.clone()
                     } else {
                         text.clone()
-                    },
+                    }),
                 ),
                 Step::Error(e) => (
                     vec![String::new()],
                     "error".into(),
-                    super::plan::error_body(format, e),
+                    fleet::fixed(super::plan::error_body(format, e)),
                 ),
             };
             fleet::Part {
@@ -713,8 +714,8 @@ fn plans_fleet<'a>(format: Format, out: &Output, units: &[Unit]) -> fleet::Fleet
 /// The reports of an apply over several files, as a summary table and a section each.
 fn reports_fleet<'a>(
     format: Format,
-    out: &Output,
-    done: &[Done],
+    out: &'a Output,
+    done: &'a [Done],
     all_requests: Option<u64>,
 ) -> fleet::Fleet<'a> {
     let parts = done
@@ -735,18 +736,20 @@ fn reports_fleet<'a>(
                     (None, _) => "ok".into(),
                 },
                 body: match (&r.refusal, format) {
-                    (Some(refusal), Format::Markdown) => format!(
+                    (Some(refusal), Format::Markdown) => fleet::fixed(format!(
                         "> [!CAUTION]\n> **Refused ({}), nothing was changed:** {}",
                         refusal.reason,
                         crate::escape::md_code(&refusal.message)
-                    ),
-                    (Some(refusal), _) => format!(
+                    )),
+                    (Some(refusal), _) => fleet::fixed(format!(
                         "Refused ({}), nothing was changed: {}",
                         refusal.reason,
                         crate::escape::text(&refusal.message)
-                    ),
-                    (None, Format::Markdown) => render::markdown::report(r),
-                    (None, _) => render::text::report(r, out.style),
+                    )),
+                    (None, Format::Markdown) => {
+                        Box::new(move |limit| render::markdown::report_within(r, limit))
+                    }
+                    (None, _) => Box::new(move |_| render::text::report(r, out.style)),
                 },
             },
             Err(e) => fleet::Part {
@@ -754,13 +757,13 @@ fn reports_fleet<'a>(
                 target: d.target.clone(),
                 cells: vec![String::new(); 3],
                 status: "error".into(),
-                body: match format {
+                body: fleet::fixed(match format {
                     Format::Markdown => format!(
                         "> [!WARNING]\n> **Not applied:** {}",
                         crate::escape::md_code(e)
                     ),
                     _ => format!("error: {}", crate::escape::text(e)),
-                },
+                }),
             },
         })
         .collect();

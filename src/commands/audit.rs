@@ -87,17 +87,17 @@ pub async fn run(args: &AuditArgs, out: &Output) -> anyhow::Result<Exit> {
                     } else {
                         "findings".into()
                     },
-                    body: match run.format {
-                        Format::Markdown => render::markdown::audit(plan, found),
+                    body: Box::new(move |limit| match run.format {
+                        Format::Markdown => render::markdown::audit_within(plan, found, limit),
                         _ => render::text::audit(plan, found, out.style),
-                    },
+                    }),
                 },
                 Err(e) => fleet::Part {
                     file: t.desired.source.clone(),
                     target,
                     cells: vec![String::new()],
                     status: "error".into(),
-                    body: super::plan::error_body(run.format, e),
+                    body: fleet::fixed(super::plan::error_body(run.format, e)),
                 },
             }
         })

@@ -303,6 +303,11 @@ fn advanced_order_domains(plan: &Plan) -> Vec<u64> {
 }
 
 pub fn render_plan(format: Format, out: &Output, planned: &Planned) -> String {
+    render_plan_within(format, out, planned, render::markdown::LIMIT)
+}
+
+/// `render_plan`, the Markdown form in at most about `limit` bytes.
+pub fn render_plan_within(format: Format, out: &Output, planned: &Planned, limit: usize) -> String {
     match format {
         Format::Text => render::text::plan(&planned.plan, out.style),
         Format::Json => render::json::pretty(&planned.json(false)),
@@ -314,7 +319,12 @@ pub fn render_plan(format: Format, out: &Output, planned: &Planned) -> String {
                     .iter()
                     .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty())),
             };
-            render::markdown::plan_from(&planned.plan, json.fingerprint.as_deref(), Some(&origin))
+            render::markdown::plan_within(
+                &planned.plan,
+                json.fingerprint.as_deref(),
+                Some(&origin),
+                limit,
+            )
         }
     }
 }

@@ -121,14 +121,14 @@ pub fn render_many(
                     target,
                     cells: counts(&p.plan),
                     status: status(&p.plan),
-                    body: render_plan(format, out, p),
+                    body: Box::new(move |limit| super::render_plan_within(format, out, p, limit)),
                 },
                 Err(e) => fleet::Part {
                     file: t.desired.source.clone(),
                     target,
                     cells: vec![String::new(); 5],
                     status: "error".into(),
-                    body: error_body(format, e),
+                    body: fleet::fixed(error_body(format, e)),
                 },
             }
         })

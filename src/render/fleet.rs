@@ -7,8 +7,12 @@ use super::Style;
 use crate::escape;
 use std::fmt::Write;
 
+/// A section's body, rendered for a size limit in bytes (Markdown keeps a comment under
+/// GitHub's limit; text ignores it).
+pub type Body<'a> = Box<dyn Fn(usize) -> String + 'a>;
+
 /// One file's row and section.
-pub struct Part {
+pub struct Part<'a> {
     /// The desired file, as given.
     pub file: String,
     /// "server 1 app 2", or empty when the file's target is not known.
@@ -17,8 +21,15 @@ pub struct Part {
     pub cells: Vec<String>,
     /// "changes", "no changes", "refused (removal-cap)", "error", …
     pub status: String,
-    /// What a single-file run prints (already rendered for the format), or the error.
-    pub body: String,
+    /// What a single-file run prints (rendered for the format), or the error.
+    pub body: Body<'a>,
+}
+
+impl Part<'_> {
+    /// Nothing to show beyond the table row.
+    fn quiet(&self) -> bool {
+        matches!(self.status.as_str(), "no changes" | "nothing to report")
+    }
 }
 
 /// A run over several files.
@@ -27,7 +38,7 @@ pub struct Fleet<'a> {
     pub command: &'a str,
     /// The headers of `cells`.
     pub columns: &'a [&'a str],
-    pub parts: Vec<Part>,
+    pub parts: Vec<Part<'a>>,
     /// The run's total of API requests (all targets share one client).
     pub api_requests: Option<u64>,
 }
@@ -94,11 +105,33 @@ pub fn text(fleet: &Fleet, style: Style) -> String {
             "\n{}",
             style.bold(&format!("== {} ==", shown_file(&p.file)))
         );
-        out.push_str(p.body.trim_end());
+        out.push_str((p.body)(usize::MAX).trim_end());
         out.push('\n');
     }
     out
 }
+
+/// A fixed body (an error, a refusal), cut at a line to `limit` bytes with a note.
+pub fn fixed<'a>(text: String) -> Body<'a> {
+    Box::new(move |limit| {
+        if text.len() <= limit {
+            return text.clone();
+        }
+        let mut end = limit.saturating_sub(120);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let end = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        format!(
+            "{}\n(cut here to stay under the comment size limit; the job log has it whole)\n",
+            &text[..end]
+        )
+    })
+}
+
+/// The least a Markdown section is given; with less room than this for each, the sections are
+/// left out and the table alone is shown.
+const SECTION_MIN: usize = 2_500;
 
 /// The Markdown form: a heading, a table, then a collapsible section per file (open when it
 /// has changes, a refusal or an error).
@@ -121,20 +154,37 @@ pub fn markdown(fleet: &Fleet) -> String {
         }
         let _ = writeln!(s, " {} |", escape::md_code(&short(&p.status)));
     }
-    for p in &fleet.parts {
-        let open =
-            if p.status == "no changes" || p.status == "nothing to report" || p.status == "ok" {
-                ""
-            } else {
-                " open"
-            };
+    // The comment stays under GitHub's limit: the files with something to show share what the
+    // table leaves, each section cut (with a note) to its share; a file with no changes has
+    // nothing beyond its row.
+    let shown: Vec<&Part> = fleet.parts.iter().filter(|p| !p.quiet()).collect();
+    let quiet = fleet.parts.len() - shown.len();
+    let room = super::markdown::LIMIT.saturating_sub(s.len() + 1_000);
+    let share = room / shown.len().max(1);
+    if share < SECTION_MIN && !shown.is_empty() {
         let _ = writeln!(
             s,
-            "\n<details{open}><summary>{}</summary>\n",
+            "\n> [!NOTE]\n> {} files have changes, refusals or errors: too many to show each one's section here under GitHub's comment size limit. Each file's section is in the job log (and the saved plan file).",
+            shown.len()
+        );
+        return s;
+    }
+    for p in shown {
+        let _ = writeln!(
+            s,
+            "\n<details open><summary>{}</summary>\n",
             escape::md_code(&short(&p.file))
         );
-        s.push_str(p.body.trim_end());
+        // Room for the tags and the file name, which may be escaped to many bytes.
+        s.push_str((p.body)(share.saturating_sub(1_200)).trim_end());
         s.push_str("\n\n</details>\n");
+    }
+    if quiet > 0 {
+        let _ = writeln!(
+            s,
+            "\n{quiet} file{} with no changes: nothing to show beyond the table.",
+            if quiet == 1 { "" } else { "s" }
+        );
     }
     s
 }
@@ -168,14 +218,14 @@ mod tests {
                     target: "server 1 app 2".into(),
                     cells: vec!["3".into(), "0".into()],
                     status: "changes".into(),
-                    body: "Plan for server 1 app 2\n".into(),
+                    body: Box::new(|_| "Plan for server 1 app 2\n".into()),
                 },
                 Part {
                     file: "networks/b|`x`\u{1b}[31m.yaml".into(),
                     target: String::new(),
                     cells: vec!["".into(), "".into()],
                     status: "error".into(),
-                    body: "error: cannot read".into(),
+                    body: Box::new(|_| "error: cannot read".into()),
                 },
             ],
             api_requests: Some(12),
@@ -231,5 +281,42 @@ mod tests {
             m.contains("<details open><summary>`networks/a.yaml`</summary>"),
             "{m}"
         );
+    }
+
+    fn big(n: usize, status: &str) -> Fleet<'static> {
+        let line = "x".repeat(99) + "\n";
+        Fleet {
+            command: "plan",
+            columns: &["add"],
+            parts: (0..n)
+                .map(|i| Part {
+                    file: format!("networks/n{i}.yaml"),
+                    target: format!("server 1 app {i}"),
+                    cells: vec!["1".into()],
+                    status: status.into(),
+                    body: fixed(line.repeat(1_000)),
+                })
+                .collect(),
+            api_requests: None,
+        }
+    }
+
+    #[test]
+    fn markdown_stays_under_the_comment_limit_however_many_files() {
+        let few = markdown(&big(3, "changes"));
+        assert!(few.len() <= super::super::markdown::LIMIT, "{}", few.len());
+        assert_eq!(few.matches("<details open>").count(), 3);
+        assert_eq!(few.matches("(cut here").count(), 3);
+        let many = markdown(&big(40, "changes"));
+        assert!(
+            many.len() <= super::super::markdown::LIMIT,
+            "{}",
+            many.len()
+        );
+        assert_eq!(many.matches("networks/n").count(), 40, "every row stays");
+        assert!(many.contains("too many to show"), "{many}");
+        let quiet = markdown(&big(40, "no changes"));
+        assert!(!quiet.contains("<details"), "{quiet}");
+        assert!(quiet.contains("40 files with no changes"), "{quiet}");
     }
 }

@@ -51,8 +51,14 @@ impl Block {
 /// The summary, then as much of the detail as fits under `LIMIT`. When the detail does not
 /// fit, every section keeps the same number of first lines (the most that fits), so that a
 /// long list of additions cannot crowd out the removals, the deferred items or the diff.
-fn assemble(summary: String, mut blocks: Vec<Block>, what: &str, reserve: usize) -> String {
-    let budget = LIMIT.saturating_sub(reserve);
+fn assemble(
+    summary: String,
+    mut blocks: Vec<Block>,
+    what: &str,
+    reserve: usize,
+    limit: usize,
+) -> String {
+    let budget = limit.saturating_sub(reserve);
     let mut cut = 0usize;
     let size_with = |blocks: &[Block], cap: usize| -> usize {
         blocks
@@ -217,6 +223,16 @@ pub fn plan(plan: &Plan, fingerprint: Option<&str>) -> String {
 /// A plan as a pull-request comment. `fingerprint` is shown when known, so the reviewer can
 /// match the comment with the saved plan that will be applied.
 pub fn plan_from(plan: &Plan, fingerprint: Option<&str>, origin: Option<&Origin>) -> String {
+    plan_within(plan, fingerprint, origin, LIMIT)
+}
+
+/// `plan_from` in at most about `limit` bytes (a section of a run over several files).
+pub fn plan_within(
+    plan: &Plan,
+    fingerprint: Option<&str>,
+    origin: Option<&Origin>,
+    limit: usize,
+) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -452,7 +468,7 @@ pub fn plan_from(plan: &Plan, fingerprint: Option<&str>, origin: Option<&Origin>
         b.lines = diff.lines().map(|l| format!("{l}\n")).collect();
         blocks.push(b);
     }
-    let mut out = assemble(s, blocks, "plan", RESERVE + FOOTER);
+    let mut out = assemble(s, blocks, "plan", RESERVE + FOOTER, limit);
     out.truncate(out.trim_end_matches('\n').len());
     out.push_str("\n\n");
     out.push_str(&footer(plan, origin));
@@ -465,6 +481,11 @@ const FOOTER: usize = 1_800;
 
 /// An apply report as a step summary: the counts, then failures and skips, then successes.
 pub fn report(report: &Report) -> String {
+    report_within(report, LIMIT)
+}
+
+/// `report` in at most about `limit` bytes (a section of a run over several files).
+pub fn report_within(report: &Report, limit: usize) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "### rcdomains apply\n");
     let _ = writeln!(s, "| ok | failed | skipped |\n|---:|---:|---:|");
@@ -569,7 +590,7 @@ pub fn report(report: &Report) -> String {
         .into_iter()
         .filter(|b| !b.lines.is_empty())
         .collect();
-    assemble(s, blocks, "report", RESERVE)
+    assemble(s, blocks, "report", RESERVE, limit)
 }
 
 fn plural(n: usize) -> &'static str {
@@ -579,6 +600,11 @@ fn plural(n: usize) -> &'static str {
 /// An audit for a nightly job's summary or an issue: the counts and any error-level call-out
 /// first, then the findings of each kind (cut, with a note, to stay under `LIMIT`).
 pub fn audit(plan: &Plan, audit: &crate::plan::audit::Audit) -> String {
+    audit_within(plan, audit, LIMIT)
+}
+
+/// `audit` in at most about `limit` bytes (a section of a run over several files).
+pub fn audit_within(plan: &Plan, audit: &crate::plan::audit::Audit, limit: usize) -> String {
     use crate::plan::audit::{FINDING_KINDS, FindingLevel};
     let mut s = String::new();
     let _ = writeln!(
@@ -669,5 +695,5 @@ pub fn audit(plan: &Plan, audit: &crate::plan::audit::Audit) -> String {
             blocks.push(b);
         }
     }
-    assemble(s, blocks, "audit", RESERVE)
+    assemble(s, blocks, "audit", RESERVE, limit)
 }
