@@ -39,6 +39,17 @@ pub enum ApiError {
         attempts: u32,
     },
     #[error(
+        "{method} {path}: cannot resolve the API host {host}: {reason} (tried {attempts} time{plural}) — check --api-url / RUNCLOUD_API_URL, and this machine's DNS", plural = if *attempts == 1 { "" } else { "s" }
+    )]
+    Dns {
+        method: String,
+        path: String,
+        host: String,
+        /// What the system resolver said.
+        reason: String,
+        attempts: u32,
+    },
+    #[error(
         "{method} {path}: cannot reach {host} ({reason}) — check --api-url and this machine's network"
     )]
     Connect {

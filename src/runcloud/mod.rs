@@ -631,7 +631,9 @@ impl Client {
                 Err(e) => {
                     self.pacer.forget(ticket).await;
                     let sent = !e.is_connect();
-                    let why = transport_reason(&e);
+                    let host = self.base.host_str().unwrap_or("?").to_string();
+                    let unresolved = dns_failure(&e);
+                    let why = unresolved.clone().unwrap_or_else(|| transport_reason(&e));
                     debug!(method = %request.method, path = %request.path, attempt, error = %why, "request failed");
                     if sent && !repeatable {
                         return Err(ApiError::OutcomeUnknown {
@@ -640,25 +642,46 @@ impl Client {
                             why,
                         });
                     }
-                    if retries_left {
+                    // A name that does not resolve is as often a typo in --api-url as a
+                    // resolver's hiccup: a couple of retries, not the full number.
+                    let most = match unresolved {
+                        Some(_) => self.config.max_retries.min(DNS_RETRIES),
+                        None => self.config.max_retries,
+                    };
+                    if failures < most {
                         failures += 1;
-                        self.backoff(&request, failures).await?;
+                        let what = match &unresolved {
+                            Some(_) => format!("cannot resolve the API host {host} ({why})"),
+                            None if e.is_timeout() => format!(
+                                "no answer from {host} within {} s",
+                                self.config.timeout.as_secs()
+                            ),
+                            None if !sent => format!("cannot reach {host} ({why})"),
+                            None => format!("the connection to {host} failed ({why})"),
+                        };
+                        self.backoff(&request, failures, most, &what).await?;
                         continue;
                     }
-                    return Err(if e.is_timeout() {
-                        ApiError::Timeout {
+                    return Err(match unresolved {
+                        Some(reason) => ApiError::Dns {
+                            method: request.method,
+                            path: request.path,
+                            host,
+                            reason,
+                            attempts: attempt,
+                        },
+                        None if e.is_timeout() => ApiError::Timeout {
                             method: request.method,
                             path: request.path,
                             secs: self.config.timeout.as_secs(),
                             attempts: attempt,
-                        }
-                    } else {
-                        ApiError::Connect {
+                        },
+                        None => ApiError::Connect {
                             method: request.method,
                             path: request.path,
-                            host: self.base.host_str().unwrap_or("?").to_string(),
+                            host,
                             reason: why,
-                        }
+                        },
                     });
                 }
             };
@@ -695,7 +718,12 @@ impl Client {
                     }
                     if retries_left {
                         failures += 1;
-                        self.backoff(&request, failures).await?;
+                        let what = format!(
+                            "reading the answer from {} failed ({why})",
+                            self.base.host_str().unwrap_or("?")
+                        );
+                        self.backoff(&request, failures, self.config.max_retries, &what)
+                            .await?;
                         continue;
                     }
                     return Err(ApiError::Timeout {
@@ -726,7 +754,9 @@ impl Client {
                 Decision::RetryThrottled => continue,
                 Decision::RetryAfterBackoff => {
                     failures += 1;
-                    self.backoff(&request, failures).await?;
+                    let what = format!("RunCloud answered HTTP {}", status.as_u16());
+                    self.backoff(&request, failures, self.config.max_retries, &what)
+                        .await?;
                     continue;
                 }
                 Decision::Fail(kind) => {
@@ -819,8 +849,16 @@ impl Client {
         }
     }
 
-    /// Exponential back-off with full jitter, counted against the run's patience.
-    async fn backoff(&self, request: &Request, attempt: u32) -> Result<(), ApiError> {
+    /// Exponential back-off with full jitter before retry `attempt` of at most `of`, counted
+    /// against the run's patience, and announced with `why` (what failed, not which request:
+    /// requests that failed together the same way share one announcement).
+    async fn backoff(
+        &self,
+        request: &Request,
+        attempt: u32,
+        of: u32,
+        why: &str,
+    ) -> Result<(), ApiError> {
         let cap = self
             .config
             .backoff_base
@@ -834,8 +872,13 @@ impl Client {
             wait_ms = wait.as_millis() as u64,
             "backing off before retrying"
         );
+        let retry = pace::Retry {
+            why,
+            number: attempt,
+            of,
+        };
         self.pacer
-            .backoff(wait)
+            .backoff(wait, retry)
             .await
             .map_err(|e| self.out_of_patience(request, e))
     }
@@ -1122,6 +1165,31 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Option<Vec<u8>>,
     Ok(Some(body))
 }
 
+/// Retries after the API host's name did not resolve (see `send_with`).
+const DNS_RETRIES: u32 = 2;
+
+/// What the system resolver said, when a transport error is that the API host's name did not
+/// resolve. hyper's connector reports it as a "dns error" (reqwest's resolver as "error
+/// resolving DNS") caused by getaddrinfo's answer ("failed to lookup address information: …"),
+/// which is the reason returned.
+fn dns_failure(e: &reqwest::Error) -> Option<String> {
+    if !e.is_connect() {
+        return None;
+    }
+    let mut dns = false;
+    let mut deepest = None;
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        dns |= text == "dns error"
+            || text == "error resolving DNS"
+            || text.starts_with("failed to lookup address information");
+        deepest = Some(text);
+        cause = c.source();
+    }
+    dns.then(|| deepest.unwrap_or_default())
+}
+
 /// A transport error's reason without the URL (which reqwest includes in its Display).
 fn transport_reason(e: &reqwest::Error) -> String {
     if e.is_timeout() {
@@ -1233,5 +1301,38 @@ mod classify_tests {
                 "{status} {retry_after:?} {message:?} repeatable={repeatable} retries_left={retries_left}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod transport_tests {
+    //! Which transport errors are the API host's name not resolving.
+    use super::*;
+
+    async fn error_for(url: &str) -> reqwest::Error {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder().build().unwrap();
+        client.get(url).send().await.expect_err(url)
+    }
+
+    #[tokio::test]
+    async fn a_host_name_that_does_not_resolve_is_a_dns_failure() {
+        // A label longer than 63 octets cannot be put in a DNS query: the system resolver
+        // fails the name without asking any server.
+        let host = format!("rcdomains-test-{}.invalid", "k".repeat(64));
+        let e = error_for(&format!("http://{host}/api/v3/ping")).await;
+        let reason = dns_failure(&e).unwrap_or_else(|| panic!("not a DNS failure: {e:?}"));
+        assert!(!reason.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_not_a_dns_failure() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let e = error_for(&format!("http://127.0.0.1:{port}/api/v3/ping")).await;
+        assert!(e.is_connect(), "{e:?}");
+        assert_eq!(dns_failure(&e), None);
     }
 }

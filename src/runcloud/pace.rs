@@ -11,8 +11,8 @@
 //! a server that sends no rate headers is paced by that ceiling, or 60 a minute.
 //!
 //! All waiting is bounded by one patience (`--max-wait`): a wait that would exceed it is an
-//! error. Makes no HTTP request and prints nothing (long waits are logged at warn level, which
-//! the default verbosity shows).
+//! error. Makes no HTTP request and prints nothing (long waits for the rate limit, and every
+//! retry, are logged at warn level, which the default verbosity shows).
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::BTreeSet;
@@ -34,10 +34,23 @@ const ANNOUNCE: Duration = Duration::from_secs(3);
 
 /// What a wait is for, as it is announced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Wait {
+enum Wait<'a> {
     RateLimit,
     /// A back-off after a 5xx or a transport error.
-    Retry,
+    Retry(Retry<'a>),
+}
+
+/// A retry after a 5xx or a transport error, as it is announced: every retry is, since a
+/// silent one looks like a hang; requests that failed together the same way (the concurrent
+/// reads of a run) share one announcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry<'a> {
+    /// What failed, without the request: `cannot resolve the API host …`, `RunCloud answered
+    /// HTTP 503`.
+    pub why: &'a str,
+    /// Which retry this is, of at most `of`.
+    pub number: u32,
+    pub of: u32,
 }
 
 /// What an answer said about the rate limit.
@@ -93,6 +106,9 @@ struct State {
     waited: Duration,
     /// When the latest wait counted so far ends.
     horizon: Option<Instant>,
+    /// Retries announced (what failed, which retry) and when their wait ends: another request
+    /// waiting for the same retry for the same reason meanwhile is not announced again.
+    retries_announced: Vec<(String, u32, Instant)>,
 }
 
 /// A request's place in the pace; hand it back with `observe`, or `forget` it for a failure
@@ -198,9 +214,11 @@ impl Pacer {
     }
 
     /// Sleeps `d` against the patience; an error instead when it would run out. Only the part
-    /// of a wait beyond every wait already counted adds to the time waited, and only that part
-    /// is announced, so concurrent requests waiting for the same window count it once.
-    async fn sleep(&self, d: Duration, why: Wait) -> Result<(), OutOfPatience> {
+    /// of a wait beyond every wait already counted adds to the time waited, and for the rate
+    /// limit only that part is announced, so concurrent requests waiting for the same window
+    /// count it once. A retry is announced whatever its length, once for the requests waiting
+    /// for the same retry for the same reason.
+    async fn sleep(&self, d: Duration, why: Wait<'_>) -> Result<(), OutOfPatience> {
         let announce = {
             let mut s = self.state.lock().await;
             let now = Instant::now();
@@ -216,26 +234,41 @@ impl Pacer {
             }
             s.waited += added;
             s.horizon = Some(s.horizon.map_or(end, |h| h.max(end)));
-            added >= ANNOUNCE
-        };
-        if announce {
-            let secs = d.as_secs_f64().ceil() as u64;
             match why {
-                Wait::RateLimit => tracing::warn!("RunCloud's rate limit: waiting {secs} s"),
-                Wait::Retry => {
-                    tracing::warn!("RunCloud did not answer properly: retrying in {secs} s")
+                Wait::RateLimit => added >= ANNOUNCE,
+                Wait::Retry(r) => {
+                    s.retries_announced.retain(|(_, _, until)| *until > now);
+                    let shared = s
+                        .retries_announced
+                        .iter()
+                        .any(|(w, n, _)| w == r.why && *n == r.number);
+                    if !shared {
+                        s.retries_announced.push((r.why.to_string(), r.number, end));
+                    }
+                    !shared
                 }
             }
-        } else {
-            tracing::debug!(wait_ms = d.as_millis() as u64, "rate limit: waiting");
+        };
+        let secs = d.as_secs_f64().ceil() as u64;
+        match why {
+            Wait::RateLimit if announce => {
+                tracing::warn!("RunCloud's rate limit: waiting {secs} s")
+            }
+            Wait::Retry(r) if announce => tracing::warn!(
+                "{}; retrying in {secs} s (retry {} of {})",
+                r.why,
+                r.number,
+                r.of
+            ),
+            _ => tracing::debug!(wait_ms = d.as_millis() as u64, "waiting"),
         }
         tokio::time::sleep(d).await;
         Ok(())
     }
 
-    /// A back-off (5xx, transport errors) counted against the same patience.
-    pub async fn backoff(&self, d: Duration) -> Result<(), OutOfPatience> {
-        self.sleep(d, Wait::Retry).await
+    /// A back-off before a retry (5xx, transport errors), counted against the same patience.
+    pub async fn backoff(&self, d: Duration, retry: Retry<'_>) -> Result<(), OutOfPatience> {
+        self.sleep(d, Wait::Retry(retry)).await
     }
 
     /// Takes in what an answer said. `throttled`: it was a 429.
