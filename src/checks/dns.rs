@@ -94,12 +94,15 @@ pub struct HickoryResolver {
     resolver: TokioResolver,
     /// Upper bound for one name, whatever retries and fallbacks happen inside the library.
     budget: Duration,
+    /// The system's name servers, when no server was named (`None` then means `--resolver`).
+    system: Option<Vec<IpAddr>>,
 }
 
 impl fmt::Debug for HickoryResolver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HickoryResolver")
             .field("budget", &self.budget)
+            .field("system", &self.system)
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +137,11 @@ impl HickoryResolver {
         if name_servers.is_empty() {
             return Err(DnsError::NoNameServers);
         }
+        let system = servers.is_empty().then(|| {
+            let mut ips: Vec<IpAddr> = name_servers.iter().map(|s| s.ip).collect();
+            ips.dedup();
+            ips
+        });
 
         let mut opts = ResolverOpts::default();
         opts.timeout = per_query_timeout;
@@ -155,7 +163,17 @@ impl HickoryResolver {
         .build()
         .map_err(|source| DnsError::Build { source })?;
         let budget = per_query_timeout.saturating_mul(ATTEMPTS as u32 + 1);
-        Ok(Self { resolver, budget })
+        Ok(Self {
+            resolver,
+            budget,
+            system,
+        })
+    }
+
+    /// The name servers of the system's configuration (`/etc/resolv.conf`) when they are the
+    /// ones asked; `None` when servers were named (`--resolver`).
+    pub fn system_name_servers(&self) -> Option<&[IpAddr]> {
+        self.system.as_deref()
     }
 
     async fn lookup_name(&self, name: &str) -> Lookup {

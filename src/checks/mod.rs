@@ -16,7 +16,7 @@ use dns::{AcceptSet, DnsError, DnsFinding, HickoryResolver};
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// What the certificate the server presents says about one name.
@@ -42,6 +42,27 @@ pub struct Checks {
     /// What the server presents for each attached name, asked at the server's address whatever
     /// the name's DNS says (so a name that moved away still shows its certificate's expiry).
     pub tls: BTreeMap<DomainName, Coverage>,
+    /// The name servers of the system's configuration when DNS was asked of them (no
+    /// `--resolver`); `None` when servers were named, or DNS was not checked.
+    pub system_resolvers: Option<Vec<IpAddr>>,
+}
+
+/// Every name checked through the system's resolvers failed to resolve (see
+/// [`Checks::system_resolver_failed_all`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SystemResolverFailure {
+    /// The system's name servers that were asked.
+    pub servers: Vec<IpAddr>,
+    /// How many names came back `nxdomain`, and how many `error`.
+    pub nxdomain: usize,
+    pub error: usize,
+}
+
+impl SystemResolverFailure {
+    /// How many names were checked (all of them failed).
+    pub fn names(&self) -> usize {
+        self.nxdomain + self.error
+    }
 }
 
 impl Checks {
@@ -58,6 +79,30 @@ impl Checks {
     /// Ready only with a `ready` finding: a name that was not looked up is not ready.
     pub fn is_ready(&self, name: &DomainName) -> bool {
         self.dns.get(name).is_some_and(DnsFinding::is_ready)
+    }
+
+    /// When the look-ups went through the system's resolvers and every name checked came back
+    /// `nxdomain` or `error`: then the resolver itself (a broken `/etc/resolv.conf`, a network
+    /// without DNS) is a likelier cause than every name at once. Only from two names on: one
+    /// name that does not exist is ordinary.
+    pub fn system_resolver_failed_all(&self) -> Option<SystemResolverFailure> {
+        let servers = self.system_resolvers.as_ref()?;
+        if !self.dns_checked || self.dns.len() < 2 {
+            return None;
+        }
+        let mut failure = SystemResolverFailure {
+            servers: servers.clone(),
+            nxdomain: 0,
+            error: 0,
+        };
+        for finding in self.dns.values() {
+            match finding {
+                DnsFinding::Nxdomain => failure.nxdomain += 1,
+                DnsFinding::Error { .. } => failure.error += 1,
+                _ => return None,
+            }
+        }
+        Some(failure)
     }
 }
 
@@ -202,5 +247,6 @@ pub async fn run(
         dns_checked: true,
         dns,
         tls,
+        system_resolvers: resolver.system_name_servers().map(<[IpAddr]>::to_vec),
     })
 }

@@ -703,3 +703,78 @@ fn validity_window_is_half_open() {
     assert_eq!(days_left(&cert, 2_000 - DAY), 1);
     assert_eq!(days_left(&cert, 2_001), -1);
 }
+
+// ---------------------------------------------------------------- the system resolver
+
+#[test]
+fn named_resolvers_are_not_the_systems() {
+    let resolver =
+        HickoryResolver::new(&["127.0.0.1:53".parse().unwrap()], Duration::from_secs(1)).unwrap();
+    assert_eq!(resolver.system_name_servers(), None);
+}
+
+/// Checks through the system resolver (10.0.0.53) with these findings.
+fn through_the_system(findings: &[(&str, DnsFinding)]) -> super::Checks {
+    super::Checks {
+        dns_checked: true,
+        dns: findings
+            .iter()
+            .map(|(name, f)| (crate::model::DomainName::from_live(name), f.clone()))
+            .collect(),
+        system_resolvers: Some(ips(&["10.0.0.53"])),
+        ..super::Checks::default()
+    }
+}
+
+#[test]
+fn every_name_failing_through_the_system_resolver_suspects_the_resolver() {
+    let failed = || DnsFinding::Error {
+        reason: "A: request timed out".into(),
+    };
+    let checks = through_the_system(&[
+        ("a.example", DnsFinding::Nxdomain),
+        ("b.example", failed()),
+        ("www.b.example", failed()),
+    ]);
+    let failure = checks.system_resolver_failed_all().expect("all failed");
+    assert_eq!(
+        (failure.servers.clone(), failure.nxdomain, failure.error),
+        (ips(&["10.0.0.53"]), 1, 2)
+    );
+    assert_eq!(failure.names(), 3);
+
+    // Through a named resolver (`--resolver`) there is nothing to suspect ...
+    let mut named = checks.clone();
+    named.system_resolvers = None;
+    assert_eq!(named.system_resolver_failed_all(), None);
+    // ... nor when DNS was not checked ...
+    let mut skipped = checks.clone();
+    skipped.dns_checked = false;
+    assert_eq!(skipped.system_resolver_failed_all(), None);
+    // ... nor when one name resolved, whatever to ...
+    for answered in [
+        DnsFinding::Ready {
+            addresses: vec![IpAddr::V4(SERVER_V4)],
+        },
+        DnsFinding::Mismatch {
+            addresses: vec![IpAddr::V4(ELSEWHERE_V4)],
+        },
+        DnsFinding::NoRecords,
+    ] {
+        let one_answered = through_the_system(&[
+            ("a.example", DnsFinding::Nxdomain),
+            ("b.example", failed()),
+            ("c.example", answered.clone()),
+        ]);
+        assert_eq!(
+            one_answered.system_resolver_failed_all(),
+            None,
+            "{answered:?}"
+        );
+    }
+    // ... nor for one name that does not exist, an ordinary thing.
+    let one = through_the_system(&[("a.example", DnsFinding::Nxdomain)]);
+    assert_eq!(one.system_resolver_failed_all(), None);
+    let none = through_the_system(&[]);
+    assert_eq!(none.system_resolver_failed_all(), None);
+}

@@ -1219,6 +1219,7 @@ fn basic_mode_warns_that_a_name_that_left_the_server_endangers_the_one_certifica
             certificate: CertificateScope::App { names: 2 },
             ordered: false,
             twin_of: None,
+            resolver: None,
         }]
     );
     let detail = p.warnings[0].detail(&|x| x.to_string());
@@ -1369,4 +1370,92 @@ fn expiry_warns_under_21_days_and_is_an_error_under_7() {
             );
         }
     }
+}
+
+#[test]
+fn a_plan_suspects_the_system_resolver_when_every_name_failed_through_it() {
+    let d = desired(
+        vec![
+            ("main.example", settings(false, 0)),
+            ("moved.example", settings(false, 0)),
+        ],
+        false,
+    );
+    let mut l = live(vec![
+        live_domain(1, "main.example", DomainKind::Primary, settings(false, 0)),
+        live_domain(2, "moved.example", DomainKind::Alias, settings(false, 0)),
+    ]);
+    l.ssl.certificate = Some(letsencrypt(7));
+    let system: Vec<std::net::IpAddr> = vec!["10.0.0.53".parse().unwrap()];
+    let mut checks = Checks {
+        dns_checked: true,
+        system_resolvers: Some(system.clone()),
+        ..Checks::default()
+    };
+    checks.dns.insert(n("main.example"), DnsFinding::Nxdomain);
+    checks.dns.insert(
+        n("moved.example"),
+        DnsFinding::Error {
+            reason: "A: request timed out".into(),
+        },
+    );
+    let p = plan(&d, &l, &checks, None, NOW, &PlanOptions::default());
+    let kinds: Vec<(WarningKind, &str)> = p
+        .warnings
+        .iter()
+        .map(|w| (w.kind, w.name.as_str()))
+        .collect();
+    // First, before the renewal warnings it may explain.
+    assert_eq!(
+        kinds,
+        vec![
+            (WarningKind::ResolverSuspect, "main.example"),
+            (WarningKind::RenewalAtRisk, "main.example"),
+            (WarningKind::RenewalAtRisk, "moved.example"),
+        ]
+    );
+    let w = &p.warnings[0];
+    assert_eq!(w.level, Level::Warning);
+    assert_eq!(w.finding.as_deref(), Some("nxdomain"));
+    assert_eq!(
+        w.resolver,
+        Some(crate::checks::SystemResolverFailure {
+            servers: system,
+            nxdomain: 1,
+            error: 1,
+        })
+    );
+    assert_eq!(
+        w.detail(&|x| x.to_string()),
+        "every one of the 2 names checked failed to resolve through the system resolver (10.0.0.53): 1 nxdomain, 1 error (this one: nxdomain); the resolver itself may be the cause, not the names: check /etc/resolv.conf, or pass --resolver IP:PORT"
+    );
+
+    // A named resolver (`--resolver`) is not suspected: the user chose it.
+    let mut named = checks.clone();
+    named.system_resolvers = None;
+    let p = plan(&d, &l, &named, None, NOW, &PlanOptions::default());
+    assert!(
+        p.warnings
+            .iter()
+            .all(|w| w.kind != WarningKind::ResolverSuspect),
+        "{:?}",
+        p.warnings
+    );
+
+    // One name that resolves clears the resolver.
+    let mut one_resolves = checks.clone();
+    one_resolves.dns.insert(
+        n("main.example"),
+        DnsFinding::Ready {
+            addresses: vec![l.server_ip.unwrap()],
+        },
+    );
+    let p = plan(&d, &l, &one_resolves, None, NOW, &PlanOptions::default());
+    assert!(
+        p.warnings
+            .iter()
+            .all(|w| w.kind != WarningKind::ResolverSuspect),
+        "{:?}",
+        p.warnings
+    );
 }

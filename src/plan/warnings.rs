@@ -1,11 +1,12 @@
 //! What a plan warns of, beside what it does: certificates whose next renewal will fail
-//! because a name they cover no longer points at the server (`renewal-at-risk`), and
-//! certificates presented for attached names that expire soon (`certificate-expiring`).
-//! Pure, like the rest of the planner; the wording takes a function that shows names, so
-//! that each renderer keeps names as data.
+//! because a name they cover no longer points at the server (`renewal-at-risk`),
+//! certificates presented for attached names that expire soon (`certificate-expiring`), and
+//! DNS checks in which every name failed through the system's resolver, which then more
+//! likely failed itself (`resolver-suspect`). Pure, like the rest of the planner; the wording
+//! takes a function that shows names, so that each renderer keeps names as data.
 
 use super::Action;
-use crate::checks::{Checks, Coverage, cert_names};
+use crate::checks::{Checks, Coverage, SystemResolverFailure, cert_names};
 use crate::model::{DomainName, LiveDomain, LiveState};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -32,6 +33,11 @@ pub struct Warning {
     /// `www: false` for that domain, or its tombstone).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub twin_of: Option<DomainName>,
+    /// resolver-suspect: the system's name servers, and how every name checked failed. Such a
+    /// warning is about no certificate (`certificate` is `App` with no names), and its `name`
+    /// is the first name checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolver: Option<SystemResolverFailure>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -39,6 +45,7 @@ pub struct Warning {
 pub enum WarningKind {
     RenewalAtRisk,
     CertificateExpiring,
+    ResolverSuspect,
 }
 
 impl WarningKind {
@@ -46,6 +53,7 @@ impl WarningKind {
         match self {
             WarningKind::RenewalAtRisk => "renewal-at-risk",
             WarningKind::CertificateExpiring => "certificate-expiring",
+            WarningKind::ResolverSuspect => "resolver-suspect",
         }
     }
 }
@@ -105,6 +113,20 @@ impl Warning {
             ""
         };
         let finding = self.finding.as_deref().unwrap_or("not ready");
+        if let (WarningKind::ResolverSuspect, Some(r)) = (self.kind, &self.resolver) {
+            let servers = r
+                .servers
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return wording(&format!(
+                "every one of the {} names checked failed to resolve through the system resolver ({servers}): {} nxdomain, {} error (this one: {finding}); the resolver itself may be the cause, not the names: check /etc/resolv.conf, or pass --resolver IP:PORT",
+                r.names(),
+                r.nxdomain,
+                r.error
+            ));
+        }
         // The way out for the name itself: its tombstone, or for a `www.` twin, `www: false`
         // (or the tombstone) of its domain.
         let drop_it = match &self.twin_of {
@@ -143,6 +165,10 @@ impl Warning {
             )),
             (WarningKind::CertificateExpiring, CertificateScope::Domain { .. }) => wording(&format!(
                 "the certificate presented for it {expires}; a Let's Encrypt certificate renews 30 days before expiry, so this one's renewal has not happened (a custom one is renewed where it came from) — check the domain's SSL in RunCloud, and its DNS{ordered}"
+            )),
+            // Always made with `resolver` (above).
+            (WarningKind::ResolverSuspect, _) => wording(&format!(
+                "it failed to resolve through the system resolver ({finding}), as did every other name checked; the resolver itself may be the cause: check /etc/resolv.conf, or pass --resolver IP:PORT"
             )),
         }
     }
@@ -214,6 +240,7 @@ pub(super) fn warnings(
                             certificate: scope.clone(),
                             ordered: ordered.contains(n),
                             twin_of: (*n != d.name).then(|| d.name.clone()),
+                            resolver: None,
                         });
                     }
                 }
@@ -228,6 +255,7 @@ pub(super) fn warnings(
                     certificate: scope,
                     ordered: names.iter().any(|n| ordered.contains(n)),
                     twin_of: None,
+                    resolver: None,
                 });
             }
         }
@@ -263,6 +291,7 @@ pub(super) fn warnings(
                         certificate: scope.clone(),
                         ordered: ordered.contains(n),
                         twin_of: (*n != d.name).then(|| d.name.clone()),
+                        resolver: None,
                     });
                 }
             }
@@ -286,11 +315,31 @@ pub(super) fn warnings(
                     certificate: scope,
                     ordered: !ordered.is_empty(),
                     twin_of: None,
+                    resolver: None,
                 });
             }
         }
     }
     out.sort_by(|a, b| (&a.name, a.kind).cmp(&(&b.name, b.kind)));
+    // First, since it explains the others: every name that left the server may not have.
+    if let Some(failure) = checks.system_resolver_failed_all()
+        && let Some((name, finding)) = checks.dns.iter().next()
+    {
+        out.insert(
+            0,
+            Warning {
+                kind: WarningKind::ResolverSuspect,
+                level: Level::Warning,
+                name: name.clone(),
+                days_left: None,
+                finding: Some(finding.label().to_string()),
+                certificate: CertificateScope::App { names: 0 },
+                ordered: false,
+                twin_of: None,
+                resolver: Some(failure),
+            },
+        );
+    }
     out
 }
 
