@@ -406,7 +406,7 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "ID")]
     pub app: Option<u64>,
     /// The schema reference of the `# yaml-language-server: $schema=` line [default: the
-    /// existing file's, else desired.schema.json].
+    /// existing file's, else the schema's published address, its $id].
     #[arg(long, value_name = "REF")]
     pub schema_ref: Option<String>,
 }

@@ -62,7 +62,8 @@ pub enum What {
 }
 
 /// The kinds of finding, in the order an audit shows them.
-pub const FINDING_KINDS: [&str; 7] = [
+pub const FINDING_KINDS: [&str; 8] = [
+    "resolver-suspect",
     "refused",
     "drift",
     "renewal-at-risk",
@@ -123,7 +124,11 @@ pub fn audit(plan: &Plan) -> Audit {
             what: What::Drift { action: a.clone() },
         });
     }
-    for kind in [WarningKind::RenewalAtRisk, WarningKind::CertificateExpiring] {
+    for kind in [
+        WarningKind::ResolverSuspect,
+        WarningKind::RenewalAtRisk,
+        WarningKind::CertificateExpiring,
+    ] {
         for w in plan.warnings.iter().filter(|w| w.kind == kind) {
             findings.push(Finding {
                 level: match w.level {

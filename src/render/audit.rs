@@ -74,6 +74,7 @@ pub(crate) fn detail(f: &Finding, shown: &Shown<'_>) -> String {
 /// A heading for the findings of one kind.
 pub(crate) fn heading(kind: &str) -> &'static str {
     match kind {
+        "resolver-suspect" => "Every name failed to resolve: the DNS resolver may be the cause",
         "refused" => "Refused by a safety gate",
         "drift" => "Drift (pending changes: `rcdomains apply` would make them)",
         "renewal-at-risk" => "Renewal at risk",

@@ -128,7 +128,8 @@ pub struct JsonAction {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct JsonWarning {
-    /// renewal-at-risk | certificate-expiring
+    /// renewal-at-risk | certificate-expiring | resolver-suspect (every name failed to resolve
+    /// through the system resolver: it may be the cause)
     pub kind: String,
     /// warning | error (an error-level finding: fewer than 7 days left)
     pub level: String,
@@ -425,8 +426,8 @@ pub struct JsonAudit {
     pub app_id: u64,
     pub api: String,
     pub summary: AuditSummary,
-    /// refused, drift, renewal-at-risk, certificate-expiring, not-covered, coverage-unknown,
-    /// deferred — in that order.
+    /// resolver-suspect, refused, drift, renewal-at-risk, certificate-expiring, not-covered,
+    /// coverage-unknown, deferred — in that order.
     pub findings: Vec<JsonAuditFinding>,
     /// The plan the audit read (what apply would do now).
     pub plan: JsonPlan,
@@ -440,6 +441,8 @@ pub struct AuditSummary {
     pub errors: usize,
     pub refused: usize,
     pub drift: usize,
+    /// Every name failed to resolve through the system resolver: it may be the cause.
+    pub resolver_suspect: usize,
     pub renewal_at_risk: usize,
     pub certificate_expiring: usize,
     pub not_covered: usize,
@@ -485,6 +488,7 @@ pub fn to_json_audit(plan: &Plan, audit: &crate::plan::audit::Audit) -> JsonAudi
                 .count(),
             refused: audit.count("refused"),
             drift: audit.count("drift"),
+            resolver_suspect: audit.count("resolver-suspect"),
             renewal_at_risk: audit.count("renewal-at-risk"),
             certificate_expiring: audit.count("certificate-expiring"),
             not_covered: audit.count("not-covered"),

@@ -295,7 +295,7 @@ pub fn plan_within(
         let n = plan.warnings.len();
         let _ = writeln!(
             s,
-            "> [!{callout}]\n> **{n} certificate warning{}**{errors} (listed below, before the actions): {}\n",
+            "> [!{callout}]\n> **{n} warning{}**{errors} (listed below, before the actions): {}\n",
             plural(n),
             names_list(plan.warnings.iter().map(|w| &w.name), n)
         );
