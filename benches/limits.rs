@@ -12,16 +12,26 @@
 //! 6. A fault campaign: 40 seeded applies with 20% of requests hit (500, HTML 502, 429,
 //!    resets, lost answers), ~30 adds, 20 removals, 5 updates: how many converge in one apply,
 //!    duplicates, wrongful deletions.
+//! 7. A fleet under one credential (issue 14): 20 apps of 500 live domains on one server, a
+//!    desired file each with 10 adds and 10 removals; one `plan -f DIR` over the 20 files vs 20
+//!    runs one after another vs 20 runs started at once (20 parallel CI jobs), all against one
+//!    limit of 100 requests per 10-second window (600/min; the reset time on every answer).
+//!    Each arm needs 340 requests (17 a target), 3.4 windows' worth, so the limit is what
+//!    the comparison measures; the window is 10 s rather than RunCloud's minute so the case
+//!    takes two and a half minutes, not a quarter of an hour. Each arm starts on a fresh
+//!    sandbox (a full window).
 //!
 //!   cargo build --release && cargo bench --bench limits
-//!   QUICK=1 cargo bench --bench limits      # skips 3–5 (two minutes each)
+//!   QUICK=1 cargo bench --bench limits      # skips 3–5 and 7 (minutes each)
 //!   DOMAINS=5000 RUNS=40 cargo bench --bench limits
+//!   FLEET_TARGETS=20 FLEET_DOMAINS=500 cargo bench --bench limits
 //!
 //! No assertion here: it prints figures (the README quotes them). Cases 1 and 2 are the
 //! median of five runs.
 
 use rcdomains::sandbox::{self, SandboxHandle, Seed};
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const TOKEN: &str = "bench-token";
@@ -77,6 +87,19 @@ struct Timed {
 }
 
 fn rcd(sb: &Sandbox, args: &[&str], extra_env: &[(&str, &str)]) -> Timed {
+    let mut cmd = command(sb, args, extra_env);
+    let started = Instant::now();
+    let out = cmd.output().expect("run rcdomains");
+    Timed {
+        secs: started.elapsed().as_secs_f64(),
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The release binary against `sb`, with the client's defaults, no DNS checks, quiet.
+fn command(sb: &Sandbox, args: &[&str], extra_env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcdomains"));
     for v in [
         "RUNCLOUD_API_KEY",
@@ -93,14 +116,7 @@ fn rcd(sb: &Sandbox, args: &[&str], extra_env: &[(&str, &str)]) -> Timed {
         cmd.env(k, v);
     }
     cmd.args(args).arg("--skip-dns").arg("-q");
-    let started = Instant::now();
-    let out = cmd.output().expect("run rcdomains");
-    Timed {
-        secs: started.elapsed().as_secs_f64(),
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    cmd
 }
 
 /// The plain lister: the requests a plan needs (server, app, SSL mode, certificate, every
@@ -367,4 +383,202 @@ fn main() {
         100.0 * converged as f64 / runs as f64,
         total_secs / runs as f64
     );
+
+    // 7. A fleet under one credential.
+    if !quick {
+        fleet(dir.path());
+    } else {
+        println!("\n7. skipped (QUICK)");
+    }
+}
+
+/// Case 7's limit, the same for every arm: 100 requests per 10-second window (600/min), the
+/// window's end on every answer.
+const FLEET_LIMIT: &str = "rate_limit: {per_minute: 100, window_seconds: 10, reset_header: true}\n";
+const FLEET_PER_WINDOW: f64 = 100.0;
+const FLEET_WINDOW_SECS: f64 = 10.0;
+
+/// One server with `targets` apps (ids 101, 102, …), each holding `domains` live names: a
+/// primary and `domains - 1` generated aliases.
+fn fleet_seed(targets: u64, domains: u64) -> String {
+    let mut s = format!(
+        "credentials: {{token: {TOKEN}}}\n{FLEET_LIMIT}servers:\n  - id: 1\n    name: bench\n    ip: 203.0.113.10\n    apps:\n"
+    );
+    for k in 1..=targets {
+        s.push_str(&format!(
+            "      - id: {}\n        name: net{k}\n        domains:\n          - {{name: net{k}.example, type: primary}}\n        bulk: {{count: {}, template: 'site{{n}}.net{k}.example'}}\n",
+            100 + k,
+            domains - 1
+        ));
+    }
+    s
+}
+
+/// A desired file per app in `dir`: every live name but the last 10 aliases (10 removals,
+/// within the file's cap) and 10 new names (10 adds).
+fn fleet_files(dir: &Path, targets: u64, domains: u64) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).expect("fleet dir");
+    (1..=targets)
+        .map(|k| {
+            let mut s = format!(
+                "version: 1\ntarget: {{server: 1, app: {}}}\ndefaults: {{www: false, redirection: none}}\nremovals: {{prune: true, max: 20, max_percent: 100}}\ndomains:\n  - net{k}.example\n",
+                100 + k
+            );
+            for n in 1..=(domains - 1).saturating_sub(10) {
+                s.push_str(&format!("  - site{n}.net{k}.example\n"));
+            }
+            for n in 1..=10 {
+                s.push_str(&format!("  - new{n}.net{k}.example\n"));
+            }
+            let p = dir.join(format!("net{k:02}.yaml"));
+            std::fs::write(&p, s).expect("write desired");
+            p
+        })
+        .collect()
+}
+
+/// What one arm of case 7 cost, and whether its plans came out right.
+struct Arm {
+    secs: f64,
+    requests: usize,
+    ok_requests: usize,
+    throttled: usize,
+    failed_runs: usize,
+    /// Plans with exactly 10 adds and 10 removals, not refused.
+    right: usize,
+}
+
+impl Arm {
+    fn measured(sb: &Sandbox, secs: f64, exits: &[i32], plans: &[serde_json::Value]) -> Arm {
+        let requests = sb.handle.requests();
+        Arm {
+            secs,
+            requests: requests.len(),
+            ok_requests: requests.iter().filter(|r| r.status == 200).count(),
+            throttled: requests.iter().filter(|r| r.status == 429).count(),
+            failed_runs: exits.iter().filter(|c| **c != 0).count(),
+            right: plans
+                .iter()
+                .filter(|p| {
+                    p["summary"]["add"] == 10
+                        && p["summary"]["remove"] == 10
+                        && p["refusal"].is_null()
+                })
+                .count(),
+        }
+    }
+}
+
+/// The plan JSON a run wrote to `path`: its plans (one, or the list of several).
+fn plans_in(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Object(mut m)) => match m.remove("plans") {
+            Some(serde_json::Value::Array(list)) => list,
+            _ => vec![serde_json::Value::Object(m)],
+        },
+        _ => vec![],
+    }
+}
+
+/// `plan --format json` of `files`, its output to `out` (a file, not a pipe: 20 processes
+/// must not wait on a reader), started but not awaited.
+fn spawn_plan(sb: &Sandbox, files: &[&Path], out: &Path) -> std::process::Child {
+    let mut args = vec!["plan".to_string()];
+    for f in files {
+        args.push("-f".into());
+        args.push(f.to_str().expect("utf-8 path").into());
+    }
+    args.extend(["--format".into(), "json".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    command(sb, &args, &[])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(out).expect("output file"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start rcdomains")
+}
+
+fn exit_code(child: std::process::Child) -> i32 {
+    child
+        .wait_with_output()
+        .map(|o| o.status.code().unwrap_or(-1))
+        .unwrap_or(-1)
+}
+
+/// 7. One run over every file vs a run per file in turn vs a run per file all at once.
+fn fleet(dir: &Path) {
+    let targets = env_num("FLEET_TARGETS", 20);
+    let domains = env_num("FLEET_DOMAINS", 500).max(11);
+    let seed = fleet_seed(targets, domains);
+    let fleet_dir = dir.join("fleet");
+    let files = fleet_files(&fleet_dir, targets, domains);
+    let outs = dir.join("fleet-out");
+    std::fs::create_dir_all(&outs).expect("output dir");
+    let out = |i: usize| outs.join(format!("{i}.json"));
+
+    // One run over the directory.
+    let sb = start(&seed);
+    let started = Instant::now();
+    let code = exit_code(spawn_plan(&sb, &[&fleet_dir], &out(0)));
+    let one = Arm::measured(
+        &sb,
+        started.elapsed().as_secs_f64(),
+        &[code],
+        &plans_in(&out(0)),
+    );
+    drop(sb);
+
+    // A run per file, one after another.
+    let sb = start(&seed);
+    let started = Instant::now();
+    let exits: Vec<i32> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| exit_code(spawn_plan(&sb, &[f], &out(i + 1))))
+        .collect();
+    let secs = started.elapsed().as_secs_f64();
+    let plans: Vec<_> = (1..=files.len()).flat_map(|i| plans_in(&out(i))).collect();
+    let in_turn = Arm::measured(&sb, secs, &exits, &plans);
+    drop(sb);
+
+    // A run per file, all started at once (parallel CI jobs on one credential).
+    let sb = start(&seed);
+    let started = Instant::now();
+    let children: Vec<_> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| spawn_plan(&sb, &[f], &out(100 + i)))
+        .collect();
+    let exits: Vec<i32> = children.into_iter().map(exit_code).collect();
+    let secs = started.elapsed().as_secs_f64();
+    let plans: Vec<_> = (0..files.len())
+        .flat_map(|i| plans_in(&out(100 + i)))
+        .collect();
+    let at_once = Arm::measured(&sb, secs, &exits, &plans);
+    drop(sb);
+
+    println!(
+        "\n7. {targets} targets of {domains} domains each (10 adds, 10 removals each), one credential at {FLEET_PER_WINDOW:.0} requests per {FLEET_WINDOW_SECS:.0}-second window"
+    );
+    println!(
+        "   {:<26} {:>9} {:>9} {:>9} {:>9} {:>12} {:>12}",
+        "", "wall", "floor", "requests", "429s", "failed runs", "plans right"
+    );
+    let rows = [
+        ("one run, plan -f DIR".to_string(), &one),
+        (format!("{targets} runs in turn"), &in_turn),
+        (format!("{targets} runs at once"), &at_once),
+    ];
+    for (name, arm) in rows {
+        // The floor: every window after the first is waited out in full.
+        let floor = ((arm.ok_requests as f64 - 1.0) / FLEET_PER_WINDOW)
+            .floor()
+            .max(0.0)
+            * FLEET_WINDOW_SECS;
+        println!(
+            "   {name:<26} {:>7.2} s {floor:>7.0} s {:>9} {:>9} {:>12} {:>7} of {targets}",
+            arm.secs, arm.requests, arm.throttled, arm.failed_runs, arm.right
+        );
+    }
 }
