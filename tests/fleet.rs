@@ -1093,3 +1093,65 @@ fn a_failed_apply_in_one_target_exits_4_and_the_other_is_still_applied() {
             .contains(&"n.beta.example".to_string())
     );
 }
+
+/// Found in review: a spent quota (or a refused credential) made every target of the run ask
+/// again, each getting the same answer. The targets share the credential, so the first such
+/// answer stops them all: the other targets send nothing and say why.
+#[test]
+fn a_spent_quota_in_one_target_stops_every_target_without_asking_again() {
+    let sb = world(
+        "faults:\n  - {kind: quota, code: 429, times: 0}\n",
+        &[(2, ALPHA), (3, BETA), (4, GAMMA)],
+    );
+    let fleet = Fleet::new(&[
+        ("a.yaml", target(2, "", ALPHA)),
+        ("b.yaml", target(3, "", BETA)),
+        ("c.yaml", target(4, "", GAMMA)),
+    ]);
+    let r = rcd(Some(&sb), Auth::V3, &["plan", "-f", fleet.arg()]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    for f in ["a.yaml", "b.yaml", "c.yaml"] {
+        assert_eq!(row(&r.stdout, &fleet.file(f)).last(), Some(&"error"), "{f}");
+    }
+    assert!(r.stderr.contains("monthly API quota"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("not sent — RunCloud refused this run's credential earlier"),
+        "{}",
+        r.stderr
+    );
+    // The first target's first reads go out at once (server, app, SSL, page 1), then nothing:
+    // without the halt every target sent its own four.
+    let sent = sb.handle.requests().len();
+    assert!(sent <= 4, "{sent} requests: {:?}", sb.handle.requests());
+}
+
+/// Found in review: the apply headline counted no applied file ("0 with changes").
+#[test]
+fn the_apply_headline_counts_the_files_it_applied() {
+    let sb = world("", &[(2, ALPHA), (3, BETA)]);
+    let fleet = Fleet::new(&[
+        (
+            "a.yaml",
+            target(
+                2,
+                "",
+                &[
+                    "alpha.example",
+                    "a1.alpha.example",
+                    "a2.alpha.example",
+                    "new.alpha.example",
+                ],
+            ),
+        ),
+        ("b.yaml", target(3, "", BETA)),
+    ]);
+    let r = rcd(Some(&sb), Auth::V3, &["apply", "-f", fleet.arg(), "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("rcdomains apply over 2 files: 1 with changes, 0 refused, 0 errors"),
+        "{}",
+        r.stdout
+    );
+}

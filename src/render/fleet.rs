@@ -60,7 +60,7 @@ impl Fleet<'_> {
             "rcdomains {} over {} files: {} with changes, {} refused, {} error{}{}",
             self.command,
             self.parts.len(),
-            count("changes") + count("findings") + count("failures"),
+            count("changes") + count("findings") + count("failures") + count("ok"),
             refused,
             errors,
             if errors == 1 { "" } else { "s" },

@@ -117,6 +117,14 @@ pub enum ApiError {
         wanted: u64,
         max_wait: u64,
     },
+    #[error(
+        "{method} {path}: not sent — RunCloud refused this run's credential earlier ({because})"
+    )]
+    Halted {
+        method: String,
+        path: String,
+        because: String,
+    },
     #[error("invalid RunCloud API URL: {0}")]
     BadUrl(String),
     #[error("cannot set up the HTTP client: {0}")]

@@ -87,8 +87,24 @@ pub struct Client {
     requests: Arc<AtomicU64>,
     /// Every request of the client it was made from and of all its targets (`for_target`).
     all_requests: Arc<AtomicU64>,
+    /// Set by an answer that refuses the credential itself (401, 403, a spent quota): every
+    /// later request of the run, for any target, fails at once instead of asking again.
+    halted: Arc<std::sync::OnceLock<String>>,
     config: Arc<ClientConfig>,
     progress: Counter,
+}
+
+/// Whether `e` refuses the credential rather than the request: then no other request of the
+/// run (for any target: they share the credential) can succeed either.
+fn stops_the_credential(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Quota { .. }
+            | ApiError::Status {
+                status: 401 | 403,
+                ..
+            }
+    )
 }
 
 /// A successful (2xx) answer.
@@ -156,6 +172,7 @@ impl Client {
             pacer: pace::Pacer::new(config.rate_ceiling, config.max_wait),
             requests: Arc::new(AtomicU64::new(0)),
             all_requests: Arc::new(AtomicU64::new(0)),
+            halted: Arc::new(std::sync::OnceLock::new()),
             config: Arc::new(config),
             progress: Counter::default(),
         })
@@ -578,6 +595,31 @@ impl Client {
     /// `OutcomeUnknown`. A 429 and a refused connection are retried (nothing was done) for as
     /// long as the run's patience lasts; what to do with each answer is `classify`'s decision.
     async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+        repeatable: bool,
+    ) -> Result<Answer, ApiError> {
+        if let Some(because) = self.halted.get() {
+            return Err(ApiError::Halted {
+                method: method.to_string(),
+                path: shown_path(path, query),
+                because: because.clone(),
+            });
+        }
+        let result = self.send_once(method, path, query, body, repeatable).await;
+        if let Err(e) = &result
+            && stops_the_credential(e)
+        {
+            let _ = self.halted.set(e.to_string());
+        }
+        result
+    }
+
+    /// One request, with its retries (see `send_with`).
+    async fn send_once(
         &self,
         method: Method,
         path: &str,
