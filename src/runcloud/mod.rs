@@ -609,13 +609,7 @@ impl Client {
                 because: because.clone(),
             });
         }
-        let result = self.send_once(method, path, query, body, repeatable).await;
-        if let Err(e) = &result
-            && stops_the_credential(e)
-        {
-            let _ = self.halted.set(e.to_string());
-        }
-        result
+        self.send_once(method, path, query, body, repeatable).await
     }
 
     /// One request, with its retries (see `send_with`).
@@ -650,6 +644,14 @@ impl Client {
                 .acquire()
                 .await
                 .map_err(|e| self.out_of_patience(&request, e))?;
+            if let Some(because) = self.halted.get() {
+                self.pacer.forget(ticket).await;
+                return Err(ApiError::Halted {
+                    method: request.method,
+                    path: request.path,
+                    because: because.clone(),
+                });
+            }
             // RunCloud asks for both on every request, with a body or without.
             let mut req = self
                 .http
@@ -729,14 +731,20 @@ impl Client {
             };
             let status = response.status();
             let headers = rate_headers(response.headers());
-            self.pacer
-                .observe(ticket, headers, status.as_u16() == 429)
-                .await;
             let location = response
                 .headers()
                 .get("location")
                 .map(|v| self.scrub(&String::from_utf8_lossy(v.as_bytes())));
-            let bytes = match read_capped(response).await {
+            let read = read_capped(response).await;
+            // An answer that refuses the credential itself stops the run before the pacer lets
+            // any waiting request go: no other target asks again.
+            if let Ok(Some(bytes)) = &read {
+                self.halt_if_refused(&request, status.as_u16(), bytes, &headers, &location);
+            }
+            self.pacer
+                .observe(ticket, headers, status.as_u16() == 429)
+                .await;
+            let bytes = match read {
                 Ok(Some(b)) => b,
                 Ok(None) => {
                     return Err(ApiError::Shape {
@@ -812,6 +820,35 @@ impl Client {
                         &headers,
                     ));
                 }
+            }
+        }
+    }
+
+    /// Remembers, for every later request of the run, an answer that refuses the credential
+    /// itself (401, 403, a spent quota).
+    fn halt_if_refused(
+        &self,
+        request: &Request,
+        code: u16,
+        bytes: &[u8],
+        headers: &pace::RateHeaders,
+        location: &Option<String>,
+    ) {
+        let message = serde_json::from_slice::<WireMessage>(bytes)
+            .ok()
+            .and_then(|m| m.text());
+        if let Decision::Fail(kind) = classify(code, headers, message.as_deref(), true, false) {
+            let e = self.failure(
+                kind,
+                request.clone(),
+                code,
+                bytes,
+                message,
+                location.clone(),
+                headers,
+            );
+            if stops_the_credential(&e) {
+                let _ = self.halted.set(e.to_string());
             }
         }
     }

@@ -145,7 +145,12 @@ impl Pacer {
     /// `ceiling`: the user's requests per minute at most; `max_wait`: the run's patience.
     pub fn new(ceiling: Option<u32>, max_wait: Duration) -> Pacer {
         Pacer {
-            state: Arc::new(Mutex::new(State::default())),
+            // The first request goes alone: until an answer says what the window allows (other
+            // runs on the credential may have spent it), nothing is sent in a burst.
+            state: Arc::new(Mutex::new(State {
+                probing: true,
+                ..State::default()
+            })),
             wake: Arc::new(Notify::new()),
             ceiling: ceiling.map(per_minute),
             fallback: per_minute(ceiling.unwrap_or(FALLBACK_PER_MINUTE)),
