@@ -1,14 +1,14 @@
-//! Command-line arguments (clap) and the entry point.
+//! Command-line arguments (clap): flags and help text only.
 //!
-//! Holds flags and help text only; each subcommand's work is in `commands`. Turns the
-//! outcome into an exit code (`exit::Exit`) and any error into `error: …` lines.
+//! Depends on nothing else in the crate. `config` derives the run's settings from these types
+//! once; the commands read only their own flags from here. `app::run` is the entry point.
 
-use crate::commands;
-use crate::exit::Exit;
-use crate::output::{self, ColorChoice, LogFormat, Output};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+/// The desired-state file read when `-f` is not given.
+pub const DEFAULT_FILE: &str = "domains.yaml";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -457,51 +457,4 @@ pub struct DemoArgs {
     /// examples/].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-}
-
-/// Runs the program; returns the process exit code.
-pub fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let g = &cli.global;
-    let out = Output::new(
-        match g.color {
-            ColorArg::Auto => ColorChoice::Auto,
-            ColorArg::Always => ColorChoice::Always,
-            ColorArg::Never => ColorChoice::Never,
-        },
-        g.quiet,
-    );
-    output::init_logging(
-        g.verbose,
-        g.quiet,
-        match g.log_format {
-            LogFormatArg::Text => LogFormat::Text,
-            LogFormatArg::Json => LogFormat::Json,
-        },
-    );
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            out.error(&anyhow::Error::new(e).context("cannot start the async runtime"));
-            return Exit::Error.into();
-        }
-    };
-    let result = runtime.block_on(commands::run(&cli, &out));
-    let exit = match result {
-        Ok(exit) => exit,
-        Err(e) => {
-            out.error(&e);
-            Exit::Error
-        }
-    };
-    if let Some(e) = output::take_write_error() {
-        out.error(&anyhow::anyhow!(
-            "cannot write the results to stdout ({e}); they are incomplete — check the disk or the pipe it writes to"
-        ));
-        return Exit::Error.into();
-    }
-    exit.into()
 }

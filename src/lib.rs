@@ -3,10 +3,12 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod app;
 pub mod apply;
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod desired;
 pub mod escape;
 pub mod exit;

@@ -1,5 +1,5 @@
-//! The `rcdomains` binary: everything is in the library (`rcdomains::cli::main`).
+//! The `rcdomains` binary: everything is in the library (`rcdomains::app::run`).
 
 fn main() -> std::process::ExitCode {
-    rcdomains::cli::main()
+    rcdomains::app::run(std::env::args_os())
 }

@@ -6,7 +6,8 @@ use super::targets;
 use super::{Planned, Session, compute, open_ledger, options, render_plan};
 use crate::apply::{self, Refusal, Report};
 use crate::checks::verify::{self, VerifyOptions};
-use crate::cli::{ApplyArgs, CheckArgs, Format};
+use crate::cli::{ApplyArgs, Format};
+use crate::config::{CheckConfig, Config};
 use crate::desired::{self, Target as TargetIds};
 use crate::exit::Exit;
 use crate::output::{self, Output};
@@ -19,16 +20,24 @@ use futures_util::StreamExt;
 use std::path::Path;
 use std::time::Duration;
 
-pub async fn run(args: &ApplyArgs, out: &Output) -> anyhow::Result<Exit> {
+pub async fn run(config: &Config, args: &ApplyArgs, out: &Output) -> anyhow::Result<Exit> {
     if let Some(planfile) = &args.planfile {
-        return apply_saved(args, planfile, out).await;
+        return apply_saved(config, args, planfile, out).await;
     }
-    let run = &args.run;
+    let run = config;
     let paths = targets::paths(&run.files)?;
     let targets = targets::open(&run.api, targets::load(&paths)?)?;
     let mut ledger = open_ledger(args.ledger.ledger.as_deref())?;
     if let [one] = targets.as_slice() {
-        return execute(args, out, &one.desired, &one.session, ledger.as_mut()).await;
+        return execute(
+            config,
+            args,
+            out,
+            &one.desired,
+            &one.session,
+            ledger.as_mut(),
+        )
+        .await;
     }
     let options = options(args.plan, &args.ledger)?;
     let history = ledger.as_ref().map(|l| &l.ledger);
@@ -46,12 +55,13 @@ pub async fn run(args: &ApplyArgs, out: &Output) -> anyhow::Result<Exit> {
             },
         })
         .collect();
-    carry_out_many(args, out, units, true, ledger.as_mut()).await
+    carry_out_many(config, args, out, units, true, ledger.as_mut()).await
 }
 
 /// Plans and applies with an existing session (also used by the demo), recording the orders
 /// in `ledger` when there is one.
 pub async fn execute(
+    config: &Config,
     args: &ApplyArgs,
     out: &Output,
     desired: &desired::Desired,
@@ -61,7 +71,7 @@ pub async fn execute(
     let options = options(args.plan, &args.ledger)?;
     let history = ledger.as_deref().map(|l| &l.ledger);
     let planned = compute(
-        &args.run.checks,
+        &config.checks,
         Some(out),
         desired,
         session,
@@ -69,7 +79,7 @@ pub async fn execute(
         history,
     )
     .await?;
-    carry_out(&args.run.checks, args, out, &planned, session, true, ledger).await
+    carry_out(config, args, out, &planned, session, true, ledger).await
 }
 
 /// Where one target of an apply stands before anything is sent.
@@ -90,14 +100,19 @@ struct Unit {
     file: String,
     /// Set once the target's app is known.
     session: Option<Session>,
-    checks: CheckArgs,
+    checks: CheckConfig,
     step: Step,
 }
 
 /// `apply PLANFILE`: recompute the saved plan (of each file it covers) from the desired file
 /// it names and the live state of now; apply only when the fingerprint is the same, else
 /// refuse that target (exit 3) with what drifted.
-async fn apply_saved(args: &ApplyArgs, planfile: &Path, out: &Output) -> anyhow::Result<Exit> {
+async fn apply_saved(
+    config: &Config,
+    args: &ApplyArgs,
+    planfile: &Path,
+    out: &Output,
+) -> anyhow::Result<Exit> {
     let file = planfile.display().to_string();
     if args.plan.allow_removals.is_some() || args.plan.gate.allow_empty {
         bail!(
@@ -122,7 +137,7 @@ async fn apply_saved(args: &ApplyArgs, planfile: &Path, out: &Output) -> anyhow:
         };
         let text = format!("Refused: {} {why}. {tail}", crate::escape::text(&file));
         let markdown = format!("Refused: {} {why}. {tail}", crate::escape::md_code(&file));
-        return refuse(args.run.format, args, out, refusal, &text, &markdown);
+        return refuse(config.format, args, out, refusal, &text, &markdown);
     }
     let (many, entries): (bool, Vec<Entry>) = match saved {
         SavedFile::One(s) => (false, vec![(file.clone(), Ok(*s))]),
@@ -137,15 +152,15 @@ async fn apply_saved(args: &ApplyArgs, planfile: &Path, out: &Output) -> anyhow:
                 "{file} was planned with --ledger: pass the same --ledger FILE to apply, so that it plans from the same history and records its orders"
             );
         }
-        if s.inputs.options.dns_checked && args.run.checks.skip_dns {
+        if s.inputs.options.dns_checked && config.checks.skip {
             bail!(
                 "{file} was planned with DNS checks and apply checks DNS again: drop --skip-dns (pass --resolver if the plan used one)"
             );
         }
     }
     let env = |name: &str| std::env::var(name).ok();
-    let resolved = credentials::resolve(&env, args.run.api.wp_config.as_deref())?;
-    let client = super::client(&args.run.api, &resolved)?;
+    let resolved = credentials::resolve(&env, config.api.wp_config.as_deref())?;
+    let client = super::client(&config.api, &resolved)?;
     let mut ledger = open_ledger(args.ledger.ledger.as_deref())?;
     let history = ledger.as_ref().map(|l| &l.ledger);
     let (client, resolved, file_ref) = (&client, &resolved, file.as_str());
@@ -157,7 +172,7 @@ async fn apply_saved(args: &ApplyArgs, planfile: &Path, out: &Output) -> anyhow:
                     return Ok(Unit {
                         file: target_file.clone(),
                         session: None,
-                        checks: args.run.checks.clone(),
+                        checks: config.checks.clone(),
                         step: Step::Error(anyhow::anyhow!(
                             "{target_file} was not planned when {file_ref} was saved ({e}); plan again once it is fixed"
                         )),
@@ -169,8 +184,7 @@ async fn apply_saved(args: &ApplyArgs, planfile: &Path, out: &Output) -> anyhow:
                 app: Some(saved.inputs.live.app_id),
             };
             let session = Session::with_client(client, ids, file_ref, resolved)?;
-            let mut checks = args.run.checks.clone();
-            checks.skip_dns = !saved.inputs.options.dns_checked;
+            let checks = config.checks.as_planned(saved.inputs.options.dns_checked);
             let progress = (!many).then_some(out);
             let step = match check_saved(&checks, progress, &session, &saved, history, file_ref).await {
                 Ok(step) => step,
@@ -197,7 +211,7 @@ async fn apply_saved(args: &ApplyArgs, planfile: &Path, out: &Output) -> anyhow:
         return match unit.step {
             Step::Planned(planned) => {
                 carry_out(
-                    &unit.checks,
+                    &config.with_checks(unit.checks),
                     args,
                     out,
                     &planned,
@@ -208,19 +222,19 @@ async fn apply_saved(args: &ApplyArgs, planfile: &Path, out: &Output) -> anyhow:
                 .await
             }
             Step::Refused(refusal, text, markdown) => {
-                refuse(args.run.format, args, out, refusal, &text, &markdown)
+                refuse(config.format, args, out, refusal, &text, &markdown)
             }
             Step::Error(e) => Err(e),
         };
     }
-    carry_out_many(args, out, units, false, ledger.as_mut()).await
+    carry_out_many(config, args, out, units, false, ledger.as_mut()).await
 }
 
 /// The saved plan of one target computed again from the desired file it names and the live
 /// state of now: the plan to apply when its fingerprint is the one saved, else a refusal
 /// with what drifted.
 async fn check_saved(
-    checks: &CheckArgs,
+    checks: &CheckConfig,
     out: Option<&Output>,
     session: &Session,
     saved: &Saved,
@@ -289,7 +303,7 @@ async fn check_saved(
 /// Shows the plan, asks when `confirm` (a fresh plan; a saved one was reviewed already),
 /// applies, records the orders in the ledger, verifies (`--verify`), and reports.
 async fn carry_out(
-    checks: &CheckArgs,
+    config: &Config,
     args: &ApplyArgs,
     out: &Output,
     planned: &Planned,
@@ -298,7 +312,7 @@ async fn carry_out(
     ledger: Option<&mut LedgerFile>,
 ) -> anyhow::Result<Exit> {
     let plan = &planned.plan;
-    let format = args.run.format;
+    let format = config.format;
     if format == Format::Text || plan.refusal.is_some() || !plan.has_changes() {
         out.print(&render_plan(format, out, planned));
     }
@@ -348,7 +362,8 @@ async fn carry_out(
     drop(progress);
     let unrecorded = record(out, ledger, &report.orders);
     if let Some(secs) = args.verify {
-        report.verification = Some(verify_orders(checks, Some(out), plan, &report, secs).await);
+        report.verification =
+            Some(verify_orders(&config.checks, Some(out), plan, &report, secs).await);
     }
     finish(format, args, out, &report, true)?;
     tracing::info!(requests = session.client.request_count(), "apply done");
@@ -421,7 +436,7 @@ fn record(out: &Output, ledger: Option<&mut LedgerFile>, orders: &[LedgerEntry])
 /// `--verify SECS`: probes every name the successful orders covered until the server presents
 /// a certificate covering it, or the time is up.
 async fn verify_orders(
-    g: &CheckArgs,
+    g: &CheckConfig,
     out: Option<&Output>,
     plan: &crate::plan::Plan,
     report: &Report,
@@ -443,8 +458,8 @@ async fn verify_orders(
     let opts = VerifyOptions {
         port: g.tls_port,
         allowed: Duration::from_secs(secs),
-        probe_timeout: Duration::from_secs(g.dns_timeout.max(1) * 2),
-        concurrency: g.dns_concurrency.max(1),
+        probe_timeout: g.tls_timeout(),
+        concurrency: g.concurrency,
     };
     verify::verify(plan.server_ip, &names, opts).await
 }
@@ -510,13 +525,14 @@ struct Done {
 /// applies each target that is planned and not refused — a refusal or an error in one file
 /// does not stop the others — records the orders, verifies, and reports every file.
 async fn carry_out_many(
+    config: &Config,
     args: &ApplyArgs,
     out: &Output,
     units: Vec<Unit>,
     confirm: bool,
     ledger: Option<&mut LedgerFile>,
 ) -> anyhow::Result<Exit> {
-    let format = args.run.format;
+    let format = config.format;
     if format == Format::Text {
         out.print(&fleet::text(&plans_fleet(format, out, &units), out.style));
     }

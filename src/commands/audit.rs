@@ -7,14 +7,15 @@
 use super::targets;
 use super::{compute, open_ledger};
 use crate::cli::{AuditArgs, Format};
+use crate::config::Config;
 use crate::exit::Exit;
 use crate::output::Output;
 use crate::plan::PlanOptions;
 use crate::plan::audit::audit;
 use crate::render::{self, fleet};
 
-pub async fn run(args: &AuditArgs, out: &Output) -> anyhow::Result<Exit> {
-    let run = &args.run;
+pub async fn run(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result<Exit> {
+    let run = config;
     let paths = targets::paths(&run.files)?;
     let targets = targets::open(&run.api, targets::load(&paths)?)?;
     let ledger = open_ledger(args.ledger.as_deref())?;

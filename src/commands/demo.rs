@@ -9,6 +9,7 @@ use super::apply::execute;
 use super::ledger::LedgerFile;
 use super::{Session, compute, render_plan};
 use crate::cli::{ApplyArgs, DemoArgs, Format, PlanArgs, RunArgs};
+use crate::config::Config;
 use crate::desired;
 use crate::exit::Exit;
 use crate::output::Output;
@@ -23,7 +24,7 @@ const EMBEDDED_DESIRED: &str = include_str!("../../examples/domains.yaml");
 /// The seed of the demo, and of `rcdomains sandbox` without `--seed`.
 pub const EMBEDDED_SEED: &str = include_str!("../../examples/sandbox-seed.yaml");
 
-pub async fn run(args: &DemoArgs, out: &Output) -> anyhow::Result<Exit> {
+pub async fn run(config: &Config, args: &DemoArgs, out: &Output) -> anyhow::Result<Exit> {
     let (desired, seed) = match &args.dir {
         // A directory asked for is used or is an error: never quietly the built-in files.
         Some(dir) => {
@@ -67,10 +68,11 @@ pub async fn run(args: &DemoArgs, out: &Output) -> anyhow::Result<Exit> {
         handle.tls_addr()
     ));
 
-    let mut g = RunArgs::default();
-    g.api.api_url = Some(handle.api_url_v3());
-    g.checks.resolvers = vec![handle.dns_addr()];
-    g.checks.tls_port = handle.tls_addr().port();
+    let g = config.for_sandbox(
+        handle.api_url_v3(),
+        handle.dns_addr(),
+        handle.tls_addr().port(),
+    );
     let resolved = Resolved {
         credentials: Credentials::Token(Secret::new(token)),
         source: "the sandbox seed".into(),
@@ -80,7 +82,8 @@ pub async fn run(args: &DemoArgs, out: &Output) -> anyhow::Result<Exit> {
     let session = Session::new(&g.api, &desired, resolved)?;
     let apply_args = ApplyArgs {
         planfile: None,
-        run: g.clone(),
+        // The demo's settings are `g`; these flags are not read.
+        run: RunArgs::default(),
         plan: PlanArgs::default(),
         yes: true,
         parallelism: 4,
@@ -116,7 +119,7 @@ pub async fn run(args: &DemoArgs, out: &Output) -> anyhow::Result<Exit> {
     } else {
         step("2", "rcdomains apply --yes --ledger ledger.json");
     }
-    let applied = execute(&apply_args, out, &desired, &session, Some(&mut ledger)).await?;
+    let applied = execute(&g, &apply_args, out, &desired, &session, Some(&mut ledger)).await?;
     let expected = if orders { Exit::Partial } else { Exit::Success };
     if applied != expected {
         bail!(
@@ -165,7 +168,7 @@ pub async fn run(args: &DemoArgs, out: &Output) -> anyhow::Result<Exit> {
                 d.name.as_str(),
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let applied = execute(&apply_args, out, &desired, &session, Some(&mut ledger)).await?;
+        let applied = execute(&g, &apply_args, out, &desired, &session, Some(&mut ledger)).await?;
         if applied != Exit::Success {
             bail!(
                 "the demo's second apply did not succeed (exit {})",

@@ -1,7 +1,8 @@
 //! `rcdomains generate`: write a desired-state file from the network or from the live app.
 
 use super::Session;
-use crate::cli::{ApiArgs, GenerateArgs, GenerateSource};
+use crate::cli::{GenerateArgs, GenerateSource};
+use crate::config::{ApiConfig, Config};
 use crate::desired::{self, Target, name};
 use crate::exit::Exit;
 use crate::generate::select::{self, Counts, Rules};
@@ -16,10 +17,9 @@ use crate::secret::Secret;
 use anyhow::{Context, bail};
 use std::io::Read;
 use std::path::Path;
-use std::time::Duration;
 
-pub async fn run(args: &GenerateArgs, out: &Output) -> anyhow::Result<Exit> {
-    let g = &args.api;
+pub async fn run(config: &Config, args: &GenerateArgs, out: &Output) -> anyhow::Result<Exit> {
+    let g = &config.api;
     let existing = read_existing(args.output.as_deref())?;
     let network = args
         .network_domain
@@ -149,7 +149,7 @@ fn target(args: &GenerateArgs, existing: Option<&Existing>) -> anyhow::Result<Ta
     })
 }
 
-fn session(g: &ApiArgs, target: Target, args: &GenerateArgs) -> anyhow::Result<Session> {
+fn session(g: &ApiConfig, target: Target, args: &GenerateArgs) -> anyhow::Result<Session> {
     let env = |name: &str| std::env::var(name).ok();
     let resolved = credentials::resolve(&env, g.wp_config.as_deref())?;
     let source = match &args.output {
@@ -160,7 +160,7 @@ fn session(g: &ApiArgs, target: Target, args: &GenerateArgs) -> anyhow::Result<S
 }
 
 /// The plugin's rows from its REST API or a WP-CLI export, and a name for the header.
-async fn read_network(g: &ApiArgs, args: &GenerateArgs) -> anyhow::Result<(Fetched, String)> {
+async fn read_network(g: &ApiConfig, args: &GenerateArgs) -> anyhow::Result<(Fetched, String)> {
     if args.from == GenerateSource::UmRest {
         let url = args.url.as_deref().unwrap_or_default();
         let secret = |name: &str| Secret::new(std::env::var(name).unwrap_or_default());
@@ -174,7 +174,7 @@ async fn read_network(g: &ApiArgs, args: &GenerateArgs) -> anyhow::Result<(Fetch
             secret("WU_API_KEY"),
             secret("WU_API_SECRET"),
             auth,
-            Duration::from_secs(g.timeout.max(1)),
+            g.timeout,
         )?;
         if auth == Auth::Query {
             tracing::warn!(
@@ -226,7 +226,7 @@ fn read_sites(path: Option<&Path>) -> anyhow::Result<Option<Vec<Site>>> {
 /// Whether names below the network's domain are left out: --exclude-subdomains says so, or the
 /// RunCloud app (when credentials and ids are at hand) serves a wildcard for it.
 async fn network_has_wildcard(
-    g: &ApiArgs,
+    g: &ApiConfig,
     args: &GenerateArgs,
     network: &DomainName,
     target: Target,

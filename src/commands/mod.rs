@@ -17,7 +17,8 @@ mod validate;
 pub use schema::schema_json;
 
 use crate::checks::{self, CheckOptions, Checks};
-use crate::cli::{ApiArgs, CheckArgs, Cli, Command, Format};
+use crate::cli::{Cli, Command, Format};
+use crate::config::{ApiConfig, CheckConfig, Config};
 use crate::desired::{Desired, Target};
 use crate::exit::Exit;
 use crate::model::LiveState;
@@ -28,18 +29,19 @@ use crate::runcloud::credentials::{self, Resolved};
 use crate::runcloud::{Client, ClientConfig};
 use crate::saved;
 use anyhow::{Context, bail};
-use std::time::Duration;
 
-pub async fn run(cli: &Cli, out: &Output) -> anyhow::Result<Exit> {
-    match &cli.command {
-        Command::Validate(args) => validate::run(args, out),
-        Command::Audit(args) => audit::run(args, out).await,
-        Command::Plan(args) => plan::run(args, out).await,
-        Command::Apply(args) => apply::run(args, out).await,
+/// Runs `command` with the settings derived from the command line (`config`); its own flags
+/// come from `command`.
+pub async fn run(command: &Command, config: &Config, out: &Output) -> anyhow::Result<Exit> {
+    match command {
+        Command::Validate(args) => validate::run(config, args, out),
+        Command::Audit(args) => audit::run(config, args, out).await,
+        Command::Plan(args) => plan::run(config, args, out).await,
+        Command::Apply(args) => apply::run(config, args, out).await,
         Command::Schema { kind } => schema::run(*kind, out),
         Command::Sandbox(args) => sandbox::run(args, out).await,
-        Command::Demo(args) => demo::run(args, out).await,
-        Command::Generate(args) => generate::run(args, out).await,
+        Command::Demo(args) => demo::run(config, args, out).await,
+        Command::Generate(args) => generate::run(config, args, out).await,
         Command::Completions { shell } => completions(*shell, out),
         Command::Man => man(out),
     }
@@ -109,20 +111,20 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn from_env(g: &ApiArgs, desired: &Desired) -> anyhow::Result<Session> {
+    pub fn from_env(g: &ApiConfig, desired: &Desired) -> anyhow::Result<Session> {
         let env = |name: &str| std::env::var(name).ok();
         let resolved = credentials::resolve(&env, g.wp_config.as_deref())?;
         Session::new(g, desired, resolved)
     }
 
-    pub fn new(g: &ApiArgs, desired: &Desired, resolved: Resolved) -> anyhow::Result<Session> {
+    pub fn new(g: &ApiConfig, desired: &Desired, resolved: Resolved) -> anyhow::Result<Session> {
         Session::for_target(g, desired.target, &desired.source, resolved)
     }
 
     /// A client for `target` (ids not given there come from the environment); `source` names
     /// where `target` came from, for messages.
     pub fn for_target(
-        g: &ApiArgs,
+        g: &ApiConfig,
         target: Target,
         source: &str,
         resolved: Resolved,
@@ -151,13 +153,13 @@ impl Session {
 }
 
 /// The RunCloud client of the flags and the resolved credentials.
-pub fn client(g: &ApiArgs, resolved: &Resolved) -> anyhow::Result<Client> {
+pub fn client(g: &ApiConfig, resolved: &Resolved) -> anyhow::Result<Client> {
     let mut config = ClientConfig::new(resolved.credentials.clone());
-    config.api_url = g.api_url.clone();
-    config.timeout = Duration::from_secs(g.timeout.max(1));
-    config.rate_ceiling = g.rate_limit;
-    config.max_wait = Duration::from_secs(g.max_wait);
-    config.read_concurrency = g.read_concurrency.max(1);
+    config.api_url = g.url.clone();
+    config.timeout = g.timeout;
+    config.rate_ceiling = g.rate_ceiling;
+    config.max_wait = g.max_wait;
+    config.read_concurrency = g.read_concurrency;
     Ok(Client::new(config)?)
 }
 
@@ -205,7 +207,7 @@ impl Planned {
 /// Reads the live state, checks DNS and certificates, and plans, with the order history of
 /// `ledger` (`None` without `--ledger`).
 pub async fn compute(
-    g: &CheckArgs,
+    g: &CheckConfig,
     out: Option<&Output>,
     desired: &Desired,
     session: &Session,
@@ -242,15 +244,15 @@ pub async fn compute(
         ),
         _ => {}
     }
-    let checks = if g.skip_dns {
+    let checks = if g.skip {
         Checks::skipped()
     } else {
         let opts = CheckOptions {
             resolvers: g.resolvers.clone(),
-            dns_timeout: Duration::from_secs(g.dns_timeout.max(1)),
-            concurrency: g.dns_concurrency.max(1),
+            dns_timeout: g.dns_timeout,
+            concurrency: g.concurrency,
             tls_port: g.tls_port,
-            tls_timeout: Duration::from_secs(g.dns_timeout.max(1) * 2),
+            tls_timeout: g.tls_timeout(),
             progress: crate::progress::Counter::default(),
         };
         let _progress =

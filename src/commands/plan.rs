@@ -4,6 +4,7 @@
 use super::targets::{self, Target};
 use super::{Planned, compute, open_ledger, options, render_plan};
 use crate::cli::{Format, PlanCommandArgs};
+use crate::config::Config;
 use crate::exit::Exit;
 use crate::output::Output;
 use crate::plan::{ActionKind, Ledger, Plan, PlanOptions};
@@ -16,8 +17,8 @@ use std::path::Path;
 /// whatever this is; it bounds the DNS look-ups and TLS handshakes in flight together.
 pub const TARGETS_AT_ONCE: usize = 4;
 
-pub async fn run(args: &PlanCommandArgs, out: &Output) -> anyhow::Result<Exit> {
-    let run = &args.run;
+pub async fn run(config: &Config, args: &PlanCommandArgs, out: &Output) -> anyhow::Result<Exit> {
+    let run = config;
     let paths = targets::paths(&run.files)?;
     let targets = targets::open(&run.api, targets::load(&paths)?)?;
     let options = options(args.plan, &args.ledger)?;
@@ -77,7 +78,7 @@ pub async fn run(args: &PlanCommandArgs, out: &Output) -> anyhow::Result<Exit> {
 /// Plans every target, `TARGETS_AT_ONCE` at a time, in file order; an error stays with its
 /// target (said on stderr as it happens) and does not stop the others.
 pub async fn plan_all(
-    checks: &crate::cli::CheckArgs,
+    checks: &crate::config::CheckConfig,
     out: &Output,
     targets: &[Target],
     options: &PlanOptions,

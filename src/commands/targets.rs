@@ -4,7 +4,7 @@
 //! run spends one budget, paced by one limiter.
 
 use super::Session;
-use crate::cli::{ApiArgs, FileArgs};
+use crate::config::{ApiConfig, DEFAULT_FILE};
 use crate::desired::{self, Desired};
 use crate::exit::Exit;
 use crate::runcloud::credentials;
@@ -12,17 +12,14 @@ use anyhow::bail;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The file read when `-f` is not given.
-pub const DEFAULT_FILE: &str = "domains.yaml";
-
 /// The desired files `-f` names, in order: a directory stands for its `*.yaml` and `*.yml`
 /// files, sorted by name; no `-f` means `domains.yaml`. The same file named twice is an error.
-pub fn paths(args: &FileArgs) -> anyhow::Result<Vec<PathBuf>> {
-    if args.files.is_empty() {
+pub fn paths(files: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    if files.is_empty() {
         return Ok(vec![PathBuf::from(DEFAULT_FILE)]);
     }
     let mut out = Vec::new();
-    for given in &args.files {
+    for given in files {
         if given.is_dir() {
             let shown = crate::escape::text(&given.display().to_string()).into_owned();
             let mut found: Vec<PathBuf> = std::fs::read_dir(given)
@@ -92,7 +89,7 @@ pub struct Target {
 
 /// The sessions of `desired`, all on one client (one limiter, one patience). Two files naming
 /// the same server and app are an error: each would undo the other's plan.
-pub fn open(api: &ApiArgs, desired: Vec<Desired>) -> anyhow::Result<Vec<Target>> {
+pub fn open(api: &ApiConfig, desired: Vec<Desired>) -> anyhow::Result<Vec<Target>> {
     let env = |name: &str| std::env::var(name).ok();
     let resolved = credentials::resolve(&env, api.wp_config.as_deref())?;
     let client = super::client(api, &resolved)?;
@@ -164,29 +161,17 @@ mod tests {
             std::fs::write(dir.path().join(f), "x").unwrap();
         }
         std::fs::create_dir(dir.path().join("e.yaml")).unwrap();
-        let got = paths(&FileArgs {
-            files: vec![dir.path().to_path_buf()],
-        })
-        .unwrap();
+        let got = paths(&[dir.path().to_path_buf()]).unwrap();
         let names: Vec<_> = got
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["a.yml", "b.yaml", "d.yaml"]);
-        let twice = paths(&FileArgs {
-            files: vec![dir.path().to_path_buf(), dir.path().join("b.yaml")],
-        })
-        .unwrap_err();
+        let twice = paths(&[dir.path().to_path_buf(), dir.path().join("b.yaml")]).unwrap_err();
         assert!(twice.to_string().contains("given twice"), "{twice}");
         let empty = tempfile::tempdir().unwrap();
-        let none = paths(&FileArgs {
-            files: vec![empty.path().to_path_buf()],
-        })
-        .unwrap_err();
+        let none = paths(&[empty.path().to_path_buf()]).unwrap_err();
         assert!(none.to_string().contains("no *.yaml"), "{none}");
-        assert_eq!(
-            paths(&FileArgs::default()).unwrap(),
-            [PathBuf::from(DEFAULT_FILE)]
-        );
+        assert_eq!(paths(&[]).unwrap(), [PathBuf::from(DEFAULT_FILE)]);
     }
 }

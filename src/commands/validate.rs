@@ -2,11 +2,12 @@
 
 use super::targets;
 use crate::cli::ValidateArgs;
+use crate::config::Config;
 use crate::exit::Exit;
 use crate::output::Output;
 
-pub fn run(args: &ValidateArgs, out: &Output) -> anyhow::Result<Exit> {
-    let paths = targets::paths(&args.files)?;
+pub fn run(config: &Config, args: &ValidateArgs, out: &Output) -> anyhow::Result<Exit> {
+    let paths = targets::paths(&config.files)?;
     let all = targets::load(&paths)?;
     let mut exit = Exit::Success;
     let mut named = std::collections::BTreeMap::new();
