@@ -9,6 +9,7 @@ mod certificates;
 mod desired_schema;
 mod dns_tls;
 mod end_to_end;
+mod error_output;
 mod fleet;
 mod generate;
 mod hostile;

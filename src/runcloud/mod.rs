@@ -219,12 +219,19 @@ impl Client {
     /// `list_domains`). Fails rather than returning a partial domain list.
     pub async fn live_state(&self, server: u64, app: u64) -> Result<LiveState, ApiError> {
         let app_path = format!("servers/{server}/webapps/{app}");
-        let (server_ip, _, domains, ssl) = tokio::try_join!(
+        // All four run to their end, and the first error in this order is the one reported:
+        // the same failure always reads the same (a wrong app id names the app, not whichever
+        // read of it happened to fail first).
+        let (server_ip, app_read, domains, ssl) = tokio::join!(
             self.server_ip(server),
             self.send(Method::GET, &app_path, &[], None),
             self.list_domains(server, app),
             self.ssl_state(server, app),
-        )?;
+        );
+        let server_ip = server_ip?;
+        app_read?;
+        let domains = domains?;
+        let ssl = ssl?;
         info!(
             server,
             app,
