@@ -22,6 +22,8 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
 use ipnet::IpNet;
 
+use crate::model::DnsFinding;
+
 /// Errors while setting up DNS checks (never while checking a name: that is a [`DnsFinding`]).
 #[derive(Debug, thiserror::Error)]
 pub enum DnsError {
@@ -316,55 +318,6 @@ impl AcceptSet {
     /// Whether `ip` is one of the server's addresses or inside an accepted network.
     pub fn contains(&self, ip: IpAddr) -> bool {
         self.nets.iter().any(|net| net.contains(&ip))
-    }
-}
-
-/// The verdict on one name's DNS.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
-pub enum DnsFinding {
-    /// Every A and AAAA address is the server's.
-    Ready {
-        /// The addresses found, IPv4 first, sorted.
-        addresses: Vec<IpAddr>,
-    },
-    /// No address is the server's.
-    Mismatch {
-        /// The addresses found, IPv4 first, sorted.
-        addresses: Vec<IpAddr>,
-    },
-    /// Some addresses are the server's, some are not (often an AAAA left elsewhere).
-    Partial {
-        /// The addresses found, IPv4 first, sorted.
-        addresses: Vec<IpAddr>,
-    },
-    /// The name does not exist.
-    Nxdomain,
-    /// The name exists but has no A or AAAA record.
-    NoRecords,
-    /// No usable answer (timeout, SERVFAIL, refused).
-    Error {
-        /// What went wrong.
-        reason: String,
-    },
-}
-
-impl DnsFinding {
-    /// Whether a certificate for this name may be ordered.
-    pub fn is_ready(&self) -> bool {
-        matches!(self, Self::Ready { .. })
-    }
-
-    /// The stable label used in plans and JSON (`status` field).
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Ready { .. } => "ready",
-            Self::Mismatch { .. } => "mismatch",
-            Self::Partial { .. } => "partial",
-            Self::Nxdomain => "nxdomain",
-            Self::NoRecords => "no-records",
-            Self::Error { .. } => "error",
-        }
     }
 }
 

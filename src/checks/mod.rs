@@ -9,102 +9,17 @@ pub mod verify;
 #[cfg(test)]
 mod tests;
 
+// moved to model; re-exported for the commands until they import it from there
+pub use crate::model::Checks;
+
 use crate::desired::Desired;
-use crate::model::{DomainName, LiveDomain, LiveState};
+use crate::model::{Coverage, DnsFinding, DomainName, LiveState, cert_names};
 use crate::progress::Counter;
-use dns::{AcceptSet, DnsError, DnsFinding, HickoryResolver};
+use dns::{AcceptSet, DnsError, HickoryResolver};
 use futures_util::StreamExt;
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-
-/// What the certificate the server presents says about one name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
-pub enum Coverage {
-    /// A SAN (or a matching wildcard) names it and now is inside the validity window.
-    Covered { days_left: i64 },
-    /// The presented certificate does not name it, or is expired or not yet valid.
-    NotCovered { why: String },
-    /// No certificate could be read (the server refused or could not be reached): the planner
-    /// treats it as "the set of names changed or not", never as a reason to order.
-    Unknown { why: String },
-}
-
-/// Findings for the names of one run, as the planner sees them.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Checks {
-    /// False when DNS was not checked (`--skip-dns`): the readiness gate is off and no
-    /// certificate is ordered.
-    pub dns_checked: bool,
-    pub dns: BTreeMap<DomainName, DnsFinding>,
-    /// What the server presents for each attached name, asked at the server's address whatever
-    /// the name's DNS says (so a name that moved away still shows its certificate's expiry).
-    pub tls: BTreeMap<DomainName, Coverage>,
-    /// The name servers of the system's configuration when DNS was asked of them (no
-    /// `--resolver`); `None` when servers were named, or DNS was not checked.
-    pub system_resolvers: Option<Vec<IpAddr>>,
-}
-
-/// Every name checked through the system's resolvers failed to resolve (see
-/// [`Checks::system_resolver_failed_all`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SystemResolverFailure {
-    /// The system's name servers that were asked.
-    pub servers: Vec<IpAddr>,
-    /// How many names came back `nxdomain`, and how many `error`.
-    pub nxdomain: usize,
-    pub error: usize,
-}
-
-impl SystemResolverFailure {
-    /// How many names were checked (all of them failed).
-    pub fn names(&self) -> usize {
-        self.nxdomain + self.error
-    }
-}
-
-impl Checks {
-    /// No checks were made (`--skip-dns`).
-    pub fn skipped() -> Self {
-        Checks::default()
-    }
-
-    /// The DNS finding for `name`, when DNS was checked.
-    pub fn dns_finding(&self, name: &DomainName) -> Option<&DnsFinding> {
-        self.dns.get(name)
-    }
-
-    /// Ready only with a `ready` finding: a name that was not looked up is not ready.
-    pub fn is_ready(&self, name: &DomainName) -> bool {
-        self.dns.get(name).is_some_and(DnsFinding::is_ready)
-    }
-
-    /// When the look-ups went through the system's resolvers and every name checked came back
-    /// `nxdomain` or `error`: then the resolver itself (a broken `/etc/resolv.conf`, a network
-    /// without DNS) is a likelier cause than every name at once. Only from two names on: one
-    /// name that does not exist is ordinary.
-    pub fn system_resolver_failed_all(&self) -> Option<SystemResolverFailure> {
-        let servers = self.system_resolvers.as_ref()?;
-        if !self.dns_checked || self.dns.len() < 2 {
-            return None;
-        }
-        let mut failure = SystemResolverFailure {
-            servers: servers.clone(),
-            nxdomain: 0,
-            error: 0,
-        };
-        for finding in self.dns.values() {
-            match finding {
-                DnsFinding::Nxdomain => failure.nxdomain += 1,
-                DnsFinding::Error { .. } => failure.error += 1,
-                _ => return None,
-            }
-        }
-        Some(failure)
-    }
-}
 
 /// How the checks are run.
 #[derive(Debug, Clone)]
@@ -137,15 +52,6 @@ impl dns::Resolve for Counting<'_> {
             found
         })
     }
-}
-
-/// The names a certificate for this domain covers: it, and its `www.` twin when www is on.
-pub fn cert_names(d: &LiveDomain) -> Vec<DomainName> {
-    let mut v = vec![d.name.clone()];
-    if d.settings.www {
-        v.push(d.name.www_twin());
-    }
-    v
 }
 
 /// Looks up every name a certificate would cover (desired and attached names, with their

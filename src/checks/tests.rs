@@ -10,10 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::dns::{
-    AcceptSet, DnsError, DnsFinding, HickoryResolver, Lookup, Resolve, check_names, classify,
-};
+use super::dns::{AcceptSet, DnsError, HickoryResolver, Lookup, Resolve, check_names, classify};
 use super::tls::{PresentedCert, TlsProbeError, covers, days_left, probe};
+use crate::model::DnsFinding;
 use crate::sandbox::dns_server::{DnsServerHandle, ZoneRecord, ZoneSource, serve_dns};
 use crate::sandbox::tls_server::{CertSource, CertSpec, TlsServerHandle, serve_tls};
 

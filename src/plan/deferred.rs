@@ -1,9 +1,9 @@
 //! What a plan holds back (`Deferred`, with its `DeferReason`) and leaves alone on purpose
 //! (`Kept`). Data and its wording only.
 
+use super::CERTIFICATE_NAME_LIMIT;
 use super::ledger::{LetsEncryptLimit, time_text};
-use super::{ActionKind, CERTIFICATE_NAME_LIMIT};
-use crate::model::{DomainName, DomainSettings};
+use crate::model::{ActionKind, DomainName, DomainSettings};
 use serde::Serialize;
 use std::fmt;
 

@@ -6,8 +6,10 @@
 //! takes a function that shows names, so that each renderer keeps names as data.
 
 use super::Action;
-use crate::checks::{Checks, Coverage, SystemResolverFailure, cert_names};
-use crate::model::{DomainName, LiveDomain, LiveState};
+use crate::model::{
+    Checks, Coverage, DomainKind, DomainName, LiveDomain, LiveState, SystemResolverFailure,
+    cert_names,
+};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -303,7 +305,7 @@ pub(super) fn warnings(
             let on = staying
                 .iter()
                 .filter(|d| days(&cert_names(d)) == Some(left))
-                .min_by_key(|d| (d.kind != crate::model::DomainKind::Primary, &d.name))
+                .min_by_key(|d| (d.kind != DomainKind::Primary, &d.name))
                 .map(|d| d.name.clone());
             if let Some(on) = on {
                 out.push(Warning {

@@ -1,13 +1,9 @@
 //! Plans and reports as JSON (`format_version: 1`): a stable, flat contract for machines,
 //! decoupled from the planner's internal types. `rcdomains schema plan` prints its schema.
 
-use crate::apply::{Report, Status};
-use crate::checks::Coverage;
-use crate::checks::dns::DnsFinding;
+use crate::model::{ActionKind, Coverage, DnsFinding, Report, Status};
 use crate::plan::ledger::time_rfc3339;
-use crate::plan::{
-    Action, ActionKind, CertificateScope, DeferReason, Gate, Plan, RemoveReason, SslOrder,
-};
+use crate::plan::{Action, CertificateScope, DeferReason, Gate, Plan, RemoveReason, SslOrder};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;

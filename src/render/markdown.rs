@@ -11,11 +11,9 @@
 //! than any run of backticks in it.
 
 use super::{Style, md_name, md_outside};
-use crate::apply::{Report, Status};
-use crate::checks::Coverage;
 use crate::escape;
-use crate::model::DomainName;
-use crate::plan::{Action, ActionKind, DeferReason, Level, Plan, RemoveReason};
+use crate::model::{ActionKind, Coverage, DomainName, Report, Status};
+use crate::plan::{Action, DeferReason, Level, Plan, RemoveReason};
 use std::fmt::Write;
 
 /// The most a rendered plan or report may hold, in bytes (so also in characters).

@@ -4,11 +4,11 @@
 //! character (a line break, a colour, a bidirectional override) on the terminal.
 
 use super::{Style, text_name};
-use crate::apply::{Report, Status};
-use crate::checks::Coverage;
-use crate::checks::dns::DnsFinding;
+use crate::model::{
+    ActionKind, Coverage, DnsFinding, DomainKind, DomainName, NameVerification, Report, Status,
+};
 use crate::plan::{
-    Action, ActionKind, DeferReason, KeptReason, Level, ListedDomain, Plan, RemoveReason, Warning,
+    Action, DeferReason, KeptReason, Level, ListedDomain, Plan, RemoveReason, Warning,
 };
 use similar::TextDiff;
 use std::fmt::Write;
@@ -170,7 +170,7 @@ pub fn plan(plan: &Plan, style: Style) -> String {
         }
     }
     // The names whose DNS is ready; a name that left the server is a warning above.
-    let ready_tls: Vec<(&crate::model::DomainName, &Coverage)> = plan
+    let ready_tls: Vec<(&DomainName, &Coverage)> = plan
         .tls
         .iter()
         .filter(|(n, _)| plan.dns.get(*n).is_none_or(DnsFinding::is_ready))
@@ -264,9 +264,9 @@ pub fn plan(plan: &Plan, style: Style) -> String {
 
 fn line(d: &ListedDomain) -> String {
     let kind = match d.kind {
-        crate::model::DomainKind::Primary => " [primary]",
-        crate::model::DomainKind::Alias => "",
-        crate::model::DomainKind::Other => " [other type]",
+        DomainKind::Primary => " [primary]",
+        DomainKind::Alias => "",
+        DomainKind::Other => " [other type]",
     };
     format!("{}{kind} ({})\n", text_name(&d.name), d.settings)
 }
@@ -379,7 +379,7 @@ pub fn report(report: &Report, style: Style) -> String {
 }
 
 /// What the server presented for a verified or unverified name.
-fn presented_text(n: &crate::checks::verify::NameVerification) -> String {
+fn presented_text(n: &NameVerification) -> String {
     let presented = n.presented.as_ref().map(|p| {
         let names: Vec<String> = p.names.iter().take(5).map(|s| plain(s)).collect();
         let more = if p.names.len() > names.len() {
