@@ -110,7 +110,12 @@ pub fn inputs(desired: &Desired, live: &LiveState, checks: &Checks, plan: &Plan)
             ssl_mode: tag(&desired.ssl_mode),
             ssl_environment: tag(&desired.ssl_environment),
             dns_require: desired.dns.require,
-            dns_also_accept: desired.dns.also_accept.clone(),
+            dns_also_accept: desired
+                .dns
+                .also_accept
+                .iter()
+                .map(|entry| entry.written.clone())
+                .collect(),
             prune: desired.removals.prune,
             protect: desired
                 .removals

@@ -53,14 +53,6 @@ pub enum DnsError {
         #[source]
         source: NetError,
     },
-    /// An `also_accept` entry is neither an IP address nor a CIDR block.
-    #[error(
-        "`{entry}` in dns.also_accept is neither an IP address nor a CIDR block (write 203.0.113.7, 203.0.113.0/24 or 2001:db8::/32)"
-    )]
-    BadAcceptEntry {
-        /// The entry as written.
-        entry: String,
-    },
 }
 
 /// What the resolver found for one name: the raw material that [`classify`] judges.
@@ -287,32 +279,18 @@ fn combine(a: TypeOutcome, aaaa: TypeOutcome) -> Lookup {
     }
 }
 
-/// The addresses that count as "the server": its own IPs and `dns.also_accept` (IPs or CIDRs).
+/// The addresses that count as "the server": its own IPs and the networks of
+/// `dns.also_accept` (parsed when the desired file was validated).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcceptSet {
     nets: Vec<IpNet>,
 }
 
 impl AcceptSet {
-    /// Builds the set; an `also_accept` entry that is neither an IP nor a CIDR is an error.
-    pub fn new(server_ips: &[IpAddr], also_accept: &[String]) -> Result<Self, DnsError> {
+    pub fn new(server_ips: &[IpAddr], also_accept: impl IntoIterator<Item = IpNet>) -> Self {
         let mut nets: Vec<IpNet> = server_ips.iter().map(|ip| IpNet::from(*ip)).collect();
-        for entry in also_accept {
-            let text = entry.trim();
-            let net = match text.parse::<IpNet>() {
-                Ok(net) => net.trunc(),
-                Err(_) => match text.parse::<IpAddr>() {
-                    Ok(ip) => IpNet::from(ip),
-                    Err(_) => {
-                        return Err(DnsError::BadAcceptEntry {
-                            entry: entry.clone(),
-                        });
-                    }
-                },
-            };
-            nets.push(net);
-        }
-        Ok(Self { nets })
+        nets.extend(also_accept);
+        Self { nets }
     }
 
     /// Whether `ip` is one of the server's addresses or inside an accepted network.

@@ -79,7 +79,10 @@ pub async fn run(
 
     let resolver = HickoryResolver::new(&opts.resolvers, opts.dns_timeout)?;
     let server_ip = live.server_ip.ok_or(DnsError::NoServerIp)?;
-    let accept = AcceptSet::new(&[server_ip], &desired.dns.also_accept)?;
+    let accept = AcceptSet::new(
+        &[server_ip],
+        desired.dns.also_accept.iter().map(|entry| entry.net),
+    );
     let list: Vec<String> = names.iter().map(|n| n.as_str().to_string()).collect();
     tracing::info!(
         names = list.len(),

@@ -9,6 +9,7 @@ pub mod raw;
 pub mod yaml;
 
 use crate::model::{DomainName, DomainSettings, Redirection};
+use ipnet::IpNet;
 use name::Pattern;
 use raw::{
     RawDefaults, RawDns, RawDomain, RawRemovals, RawSsl, RawTarget, SslEnvironment, SslMode, State,
@@ -52,10 +53,19 @@ pub struct DesiredDomain {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DnsPolicy {
     pub require: bool,
-    /// IPs and CIDRs, syntax checked.
-    pub also_accept: Vec<String>,
+    /// The networks that count as "the server" besides its own address, as written.
+    pub also_accept: Vec<AlsoAccept>,
     /// `dns.server_ip`: the server's address when RunCloud's answer holds none.
     pub server_ip: Option<std::net::IpAddr>,
+}
+
+/// One `dns.also_accept` entry: the network it stands for (an IP address is a network of one),
+/// parsed once when the file is validated, and the entry as written, which a saved plan keeps
+/// as the reviewer saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlsoAccept {
+    pub net: IpNet,
+    pub written: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -359,21 +369,27 @@ impl Validator {
         let removals: RawRemovals = self.section(root.get("removals"), "removals");
 
         let dns_node = root.get("dns");
-        let also_accept = dns.also_accept.unwrap_or_default();
-        for (i, entry) in also_accept.iter().enumerate() {
-            if let Err(why) = check_ip_or_cidr(entry) {
-                let line =
-                    dns_node
-                        .and_then(|d| d.get("also_accept"))
-                        .and_then(|n| match &n.value {
-                            Value::Seq(items) => items.get(i).map(|n| n.line),
-                            _ => None,
-                        });
-                self.problem(
-                    line,
-                    format!("`dns.also_accept` entry `{entry}` is invalid: {why}"),
-                    "write an IP address (203.0.113.7, 2001:db8::1) or a CIDR (203.0.113.0/24)",
-                );
+        let mut also_accept = Vec::new();
+        for (i, entry) in dns.also_accept.unwrap_or_default().into_iter().enumerate() {
+            match parse_ip_or_cidr(&entry) {
+                Ok(net) => also_accept.push(AlsoAccept {
+                    net,
+                    written: entry,
+                }),
+                Err(why) => {
+                    let line =
+                        dns_node
+                            .and_then(|d| d.get("also_accept"))
+                            .and_then(|n| match &n.value {
+                                Value::Seq(items) => items.get(i).map(|n| n.line),
+                                _ => None,
+                            });
+                    self.problem(
+                        line,
+                        format!("`dns.also_accept` entry `{entry}` is invalid: {why}"),
+                        "write an IP address (203.0.113.7, 2001:db8::1) or a CIDR (203.0.113.0/24)",
+                    );
+                }
             }
         }
 
@@ -616,8 +632,8 @@ fn fix_for(what: &str, key: &str) -> String {
     }
 }
 
-/// Checks that `s` is an IP address or a CIDR block.
-pub fn check_ip_or_cidr(s: &str) -> Result<(), String> {
+/// The network `s` stands for: an IP address (a network of one) or a CIDR block.
+pub fn parse_ip_or_cidr(s: &str) -> Result<IpNet, String> {
     let s = s.trim();
     let (addr, prefix) = match s.split_once('/') {
         Some((a, p)) => (a, Some(p)),
@@ -626,16 +642,17 @@ pub fn check_ip_or_cidr(s: &str) -> Result<(), String> {
     let ip: std::net::IpAddr = addr
         .parse()
         .map_err(|_| format!("`{addr}` is not an IP address"))?;
-    if let Some(p) = prefix {
-        let bits: u8 = p
-            .parse()
-            .map_err(|_| format!("`/{p}` is not a prefix length"))?;
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        if bits > max {
-            return Err(format!("a prefix of /{bits} is longer than /{max}"));
-        }
-    }
-    Ok(())
+    let Some(p) = prefix else {
+        return Ok(IpNet::from(ip));
+    };
+    let bits: u8 = p
+        .parse()
+        .map_err(|_| format!("`/{p}` is not a prefix length"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    // The address's bits past the prefix do not matter: 10.0.0.5/24 is 10.0.0.0/24.
+    IpNet::new(ip, bits)
+        .map(|net| net.trunc())
+        .map_err(|_| format!("a prefix of /{bits} is longer than /{max}"))
 }
 
 #[cfg(test)]
