@@ -1,5 +1,7 @@
 //! Plans and reports as JSON (`format_version: 1`): a stable, flat contract for machines,
 //! decoupled from the planner's internal types. `rcdomains schema plan` prints its schema.
+//! A saved plan (`plan --out`) wraps these shapes with what it was computed from: that is
+//! `saved`'s, which imports this module, never the reverse.
 
 use crate::model::{ActionKind, Coverage, DnsFinding, Report, Status};
 use crate::plan::ledger::time_rfc3339;
@@ -35,23 +37,14 @@ pub struct JsonPlan {
     pub deferred: Vec<JsonDeferred>,
     pub kept: Vec<JsonKept>,
     pub dns: JsonDns,
-    /// Only in a saved plan (`plan --out`): what the plan was computed from, so that `apply
-    /// PLANFILE` can recompute it and say what drifted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inputs: Option<crate::saved::Inputs>,
 }
 
 /// The plans of a run over several desired files (`plan -f a.yaml -f b.yaml`, `plan -f DIR`),
-/// one per file in file order; a run over one file prints a `JsonPlan` instead. A saved plan
-/// over several files has this shape too, each plan with its `inputs` and `fingerprint`.
+/// one per file in file order; a run over one file prints a `JsonPlan` instead.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "rcdomains plans")]
 pub struct JsonPlans {
     pub format_version: u32,
-    /// In a saved plan: SHA-256 over each file with its plan's fingerprint (or error), so that
-    /// a plan taken out of the file or added to it is noticed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<String>,
     pub plans: Vec<JsonTargetPlan>,
 }
 
@@ -67,13 +60,29 @@ pub struct JsonTargetPlan {
     pub plan: Option<JsonPlan>,
 }
 
-/// What `plan --format json` prints: one plan, or the plans of several files.
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(untagged)]
-#[schemars(title = "rcdomains plan")]
-pub enum JsonPlanOutput {
-    One(Box<JsonPlan>),
-    Many(JsonPlans),
+impl JsonPlans {
+    /// The plans of several files, in file order: each file with its plan, or the error that
+    /// kept it from one.
+    pub fn new(entries: Vec<(String, Result<JsonPlan, String>)>) -> JsonPlans {
+        JsonPlans {
+            format_version: FORMAT_VERSION,
+            plans: entries
+                .into_iter()
+                .map(|(file, plan)| match plan {
+                    Ok(plan) => JsonTargetPlan {
+                        file,
+                        error: None,
+                        plan: Some(plan),
+                    },
+                    Err(error) => JsonTargetPlan {
+                        file,
+                        error: Some(error),
+                        plan: None,
+                    },
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -406,7 +415,6 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
                 .collect(),
             ssl_note: plan.ssl_note.clone(),
         },
-        inputs: None,
     }
 }
 
