@@ -105,79 +105,87 @@ pub fn inputs(desired: &Desired, live: &LiveState, checks: &Checks, plan: &Plan)
             retry_now: vec![],
             ledger: false,
         },
-        desired: DesiredInputs {
-            server: desired.target.server,
-            app: desired.target.app,
-            ssl_mode: tag(&desired.ssl_mode),
-            ssl_environment: tag(&desired.ssl_environment),
-            dns_require: desired.dns.require,
-            dns_also_accept: desired
-                .dns
-                .also_accept
-                .iter()
-                .map(|entry| entry.written.clone())
-                .collect(),
-            prune: desired.removals.prune,
-            protect: desired
-                .removals
-                .protect
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            max: desired.removals.max,
-            max_percent: desired.removals.max_percent,
-            grace_secs: desired.removals.grace.as_secs(),
-            domains: desired
-                .domains
-                .iter()
-                .map(|d| (d.name.to_string(), d.settings.to_string()))
-                .collect(),
-            tombstones: desired.tombstones.iter().map(ToString::to_string).collect(),
-        },
-        live: LiveInputs {
-            server_id: live.server_id,
-            app_id: live.app_id,
-            api: live.api.to_string(),
-            server_ip: live
-                .server_ip
-                .map(|ip| ip.to_string())
-                .unwrap_or_else(|| "unknown".into()),
-            domains: live
-                .domains
-                .iter()
-                .map(|d| {
-                    let kind = d.kind.as_str();
-                    let wildcard = if d.wildcard { ", wildcard" } else { "" };
-                    let created = d
-                        .created_at
-                        .map(|c| format!(", created {c}"))
-                        .unwrap_or_default();
-                    (
-                        d.name.to_string(),
-                        format!("id {}, {kind}, {}{wildcard}{created}", d.id, d.settings),
-                    )
-                })
-                .collect(),
-            ssl: format!(
-                "{}, AutoSSL {}, certificate {}",
-                if live.ssl.advanced {
-                    "advanced"
-                } else {
-                    "basic"
-                },
-                match live.ssl.auto_ssl {
-                    Some(true) => "on",
-                    Some(false) => "off",
-                    None => "unknown",
-                },
-                live.ssl
-                    .certificate
-                    .as_ref()
-                    .map(certificate_text)
-                    .unwrap_or_else(|| "none".into())
-            ) + &domain_certificates_text(&live.ssl.domain_certificates),
-        },
+        desired: desired_inputs(desired),
+        live: live_inputs(live),
         findings: deciding_findings(checks, plan),
+    }
+}
+
+fn desired_inputs(desired: &Desired) -> DesiredInputs {
+    DesiredInputs {
+        server: desired.target.server,
+        app: desired.target.app,
+        ssl_mode: tag(&desired.ssl_mode),
+        ssl_environment: tag(&desired.ssl_environment),
+        dns_require: desired.dns.require,
+        dns_also_accept: desired
+            .dns
+            .also_accept
+            .iter()
+            .map(|entry| entry.written.clone())
+            .collect(),
+        prune: desired.removals.prune,
+        protect: desired
+            .removals
+            .protect
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        max: desired.removals.max,
+        max_percent: desired.removals.max_percent,
+        grace_secs: desired.removals.grace.as_secs(),
+        domains: desired
+            .domains
+            .iter()
+            .map(|d| (d.name.to_string(), d.settings.to_string()))
+            .collect(),
+        tombstones: desired.tombstones.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn live_inputs(live: &LiveState) -> LiveInputs {
+    LiveInputs {
+        server_id: live.server_id,
+        app_id: live.app_id,
+        api: live.api.to_string(),
+        server_ip: live
+            .server_ip
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        domains: live
+            .domains
+            .iter()
+            .map(|d| {
+                let kind = d.kind.as_str();
+                let wildcard = if d.wildcard { ", wildcard" } else { "" };
+                let created = d
+                    .created_at
+                    .map(|c| format!(", created {c}"))
+                    .unwrap_or_default();
+                (
+                    d.name.to_string(),
+                    format!("id {}, {kind}, {}{wildcard}{created}", d.id, d.settings),
+                )
+            })
+            .collect(),
+        ssl: format!(
+            "{}, AutoSSL {}, certificate {}",
+            if live.ssl.advanced {
+                "advanced"
+            } else {
+                "basic"
+            },
+            match live.ssl.auto_ssl {
+                Some(true) => "on",
+                Some(false) => "off",
+                None => "unknown",
+            },
+            live.ssl
+                .certificate
+                .as_ref()
+                .map(certificate_text)
+                .unwrap_or_else(|| "none".into())
+        ) + &domain_certificates_text(&live.ssl.domain_certificates),
     }
 }
 

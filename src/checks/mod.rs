@@ -1,6 +1,7 @@
 //! Pre-flight checks against the outside world: DNS readiness (`dns`) and certificate
 //! coverage over TLS (`tls`). The only module that speaks DNS or opens TLS connections; it
-//! reports findings (`Checks`) and must not plan, print, or talk to RunCloud.
+//! reports findings as model types (`model::Checks`, which the planner reads without this
+//! module) and must not plan, print, or talk to RunCloud.
 
 pub mod dns;
 pub mod tls;
@@ -83,6 +84,23 @@ pub async fn run(
         &[server_ip],
         desired.dns.also_accept.iter().map(|entry| entry.net),
     );
+    let dns = look_up(&resolver, &names, &accept, opts).await;
+    let tls = read_certificates(server_ip, attached.into_iter().collect(), opts).await;
+    Ok(Checks {
+        dns_checked: true,
+        dns,
+        tls,
+        system_resolvers: resolver.system_name_servers().map(<[IpAddr]>::to_vec),
+    })
+}
+
+/// The DNS finding of each of `names`.
+async fn look_up(
+    resolver: &HickoryResolver,
+    names: &BTreeSet<DomainName>,
+    accept: &AcceptSet,
+    opts: &CheckOptions,
+) -> BTreeMap<DomainName, DnsFinding> {
     let list: Vec<String> = names.iter().map(|n| n.as_str().to_string()).collect();
     tracing::info!(
         names = list.len(),
@@ -92,10 +110,10 @@ pub async fn run(
     let started = std::time::Instant::now();
     opts.progress.start(list.len() as u64);
     let counting = Counting {
-        inner: &resolver,
+        inner: resolver,
         progress: &opts.progress,
     };
-    let found = dns::check_names(&counting, &list, &accept, opts.concurrency).await;
+    let found = dns::check_names(&counting, &list, accept, opts.concurrency).await;
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(
         names = list.len(),
@@ -103,44 +121,32 @@ pub async fn run(
         lookups_per_sec = (list.len() as f64 / secs.max(1e-9)) as u64,
         "DNS checks done"
     );
-    let dns: BTreeMap<DomainName, DnsFinding> = found
+    found
         .into_iter()
         .map(|(n, f)| (DomainName::from_live(&n), f))
-        .collect();
+        .collect()
+}
 
-    let probe_names: Vec<DomainName> = attached.into_iter().collect();
+/// What the certificate the server at `ip` presents for each of `names` says about it.
+async fn read_certificates(
+    ip: IpAddr,
+    names: Vec<DomainName>,
+    opts: &CheckOptions,
+) -> BTreeMap<DomainName, Coverage> {
     tracing::info!(
-        names = probe_names.len(),
+        names = names.len(),
         port = opts.tls_port,
         "reading presented certificates"
     );
     let started = std::time::Instant::now();
-    let probes = probe_names.len();
+    let probes = names.len();
     opts.progress.start(probes as u64);
     let progress = &opts.progress;
     let now = jiff::Timestamp::now().as_second();
-    let ip = server_ip;
-    let tls: BTreeMap<DomainName, Coverage> = futures_util::stream::iter(probe_names)
+    let tls = futures_util::stream::iter(names)
         .map(|name| async move {
-            let coverage =
-                match tls::probe(ip, opts.tls_port, name.as_str(), opts.tls_timeout).await {
-                    Ok(cert) if tls::covers(&cert, name.as_str(), now) => Coverage::Covered {
-                        days_left: tls::days_left(&cert, now),
-                    },
-                    Ok(cert) if cert.not_after <= now => Coverage::NotCovered {
-                        why: format!(
-                            "the certificate expired {} days ago",
-                            -tls::days_left(&cert, now)
-                        ),
-                    },
-                    Ok(cert) if cert.not_before > now => Coverage::NotCovered {
-                        why: "the certificate is not valid yet".into(),
-                    },
-                    Ok(_) => Coverage::NotCovered {
-                        why: "the presented certificate does not name it".into(),
-                    },
-                    Err(e) => Coverage::Unknown { why: e.to_string() },
-                };
+            let found = tls::probe(ip, opts.tls_port, name.as_str(), opts.tls_timeout).await;
+            let coverage = coverage(&name, found, now);
             progress.advance();
             (name, coverage)
         })
@@ -152,10 +158,31 @@ pub async fn run(
         tls_ms = started.elapsed().as_millis() as u64,
         "certificate checks done"
     );
-    Ok(Checks {
-        dns_checked: true,
-        dns,
-        tls,
-        system_resolvers: resolver.system_name_servers().map(<[IpAddr]>::to_vec),
-    })
+    tls
+}
+
+/// What a probe for `name` found says about its coverage at `now`.
+fn coverage(
+    name: &DomainName,
+    found: Result<tls::PresentedCert, tls::TlsProbeError>,
+    now: i64,
+) -> Coverage {
+    match found {
+        Ok(cert) if tls::covers(&cert, name.as_str(), now) => Coverage::Covered {
+            days_left: tls::days_left(&cert, now),
+        },
+        Ok(cert) if cert.not_after <= now => Coverage::NotCovered {
+            why: format!(
+                "the certificate expired {} days ago",
+                -tls::days_left(&cert, now)
+            ),
+        },
+        Ok(cert) if cert.not_before > now => Coverage::NotCovered {
+            why: "the certificate is not valid yet".into(),
+        },
+        Ok(_) => Coverage::NotCovered {
+            why: "the presented certificate does not name it".into(),
+        },
+        Err(e) => Coverage::Unknown { why: e.to_string() },
+    }
 }

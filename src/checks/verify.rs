@@ -71,32 +71,7 @@ pub async fn verify(ip: Option<IpAddr>, names: &[DomainName], opts: VerifyOption
                 .await;
         let now = jiff::Timestamp::now().as_second();
         for (i, found) in probed {
-            let s = &mut state[i];
-            s.probes += 1;
-            match found {
-                Ok(cert) => {
-                    s.verified = tls::covers(&cert, s.name.as_str(), now);
-                    s.why = (!s.verified).then(|| {
-                        if cert.not_after <= now {
-                            "the presented certificate has expired".to_string()
-                        } else if cert.not_before > now {
-                            "the presented certificate is not valid yet".to_string()
-                        } else {
-                            "the presented certificate does not name it".to_string()
-                        }
-                    });
-                    s.presented = Some(Presented {
-                        days_left: tls::days_left(&cert, now),
-                        names: cert.names,
-                        not_after: cert.not_after,
-                    });
-                }
-                Err(e) => {
-                    s.verified = false;
-                    s.presented = None;
-                    s.why = Some(e.to_string());
-                }
-            }
+            record(&mut state[i], found, now);
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() || state.iter().all(|s| s.verified) {
@@ -107,5 +82,38 @@ pub async fn verify(ip: Option<IpAddr>, names: &[DomainName], opts: VerifyOption
     Verification {
         allowed_secs,
         names: state,
+    }
+}
+
+/// What one probe found for a name, at `now`.
+fn record(
+    s: &mut NameVerification,
+    found: Result<tls::PresentedCert, tls::TlsProbeError>,
+    now: i64,
+) {
+    s.probes += 1;
+    match found {
+        Ok(cert) => {
+            s.verified = tls::covers(&cert, s.name.as_str(), now);
+            s.why = (!s.verified).then(|| {
+                if cert.not_after <= now {
+                    "the presented certificate has expired".to_string()
+                } else if cert.not_before > now {
+                    "the presented certificate is not valid yet".to_string()
+                } else {
+                    "the presented certificate does not name it".to_string()
+                }
+            });
+            s.presented = Some(Presented {
+                days_left: tls::days_left(&cert, now),
+                names: cert.names,
+                not_after: cert.not_after,
+            });
+        }
+        Err(e) => {
+            s.verified = false;
+            s.presented = None;
+            s.why = Some(e.to_string());
+        }
     }
 }
