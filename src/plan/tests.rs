@@ -238,6 +238,7 @@ fn adds_updates_and_removes() {
         }]
     );
     assert!(p.refusal.is_none());
+    assert_eq!(p.approve().map(|a| a.actions.len()), Ok(p.actions.len()));
 }
 
 #[test]
@@ -282,6 +283,10 @@ fn removal_cap_by_count_and_by_share_refuses_with_the_list() {
             .collect(),
     );
     let p = run(&d, &l);
+    assert!(
+        p.approve().is_err(),
+        "a refused plan cannot be approved for apply"
+    );
     let r = p.refusal.expect("3 removals over max 2");
     assert_eq!(
         r.would_remove,
