@@ -1,97 +1,36 @@
-//! `execute(plan, client)`: carries out a plan and reports every outcome.
+//! `run(approved, client, parallelism)`: carries out an approved plan and reports every
+//! outcome.
 //!
-//! Owns the order (removals, then additions and updates, then SSL), bounded parallelism, and
-//! the per-action outcome, and the record of every certificate order sent (for the ledger). It
-//! makes no decisions: what to do and whether is the planner's; here only the API's answer
-//! decides `ok` or `failed`. Prints nothing.
+//! Owns the order (the `Phase`s: removals, then additions and updates, then SSL), bounded
+//! parallelism, the per-action outcome, and the record of every certificate order sent (for
+//! the ledger). It makes no decisions: what to do and whether is the planner's, and a plan a
+//! safety gate refused cannot reach it (`Plan::approve`); here only the API's answer decides
+//! `ok` or `failed`. Prints nothing. The report is a model type, so the renderers never need
+//! this module.
 
-use crate::checks::cert_names;
-use crate::checks::verify::Verification;
-use crate::model::DomainName;
-use crate::model::{DomainSettings, LiveDomain};
-use crate::plan::{Action, ActionKind, LedgerEntry, OrderOutcome, Plan, SslOrder};
+use crate::model::{
+    ActionKind, DomainName, DomainSettings, LedgerEntry, LiveDomain, OrderOutcome, Outcome, Status,
+    cert_names,
+};
+use crate::plan::{Action, Approved, Phase, Plan, SslOrder};
 use crate::runcloud::{ApiError, Client, DeleteOutcome};
-use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tracing::info;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Outcome {
-    pub kind: ActionKind,
-    pub name: DomainName,
-    #[serde(flatten)]
-    pub status: Status,
-}
+// moved to model; re-exported for the commands until they import it from there
+pub use crate::model::{Refusal, Report};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
-pub enum Status {
-    Ok { detail: String },
-    Failed { error: String },
-    Skipped { why: String },
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Report {
-    pub outcomes: Vec<Outcome>,
-    /// API requests the whole run made (filled in by the command).
-    pub api_requests: Option<u64>,
-    /// Every certificate order sent (refused ones and those of unknown outcome included), for
-    /// the ledger.
-    pub orders: Vec<LedgerEntry>,
-    /// With `--verify`: what the server presents for each name the orders covered (filled in
-    /// by the command).
-    pub verification: Option<Verification>,
-    /// Set when apply refused (exit 3) and changed nothing (filled in by the command).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refusal: Option<Refusal>,
-}
-
-/// Why apply refused: a safety gate of the plan, or a saved plan that drifted or was changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Refusal {
-    /// removal-cap | empty-desired | drift | tampered
-    pub reason: String,
-    pub message: String,
-    /// What the refused plan would have removed (a safety gate).
-    pub would_remove: Vec<String>,
-    /// What drifted since the saved plan was made (drift).
-    pub drift: Vec<String>,
-}
-
-impl Report {
-    pub fn failed(&self) -> usize {
-        self.outcomes
-            .iter()
-            .filter(|o| matches!(o.status, Status::Failed { .. }))
-            .count()
-    }
-
-    pub fn ok(&self) -> usize {
-        self.outcomes
-            .iter()
-            .filter(|o| matches!(o.status, Status::Ok { .. }))
-            .count()
-    }
-
-    pub fn skipped(&self) -> usize {
-        self.outcomes
-            .iter()
-            .filter(|o| matches!(o.status, Status::Skipped { .. }))
-            .count()
-    }
-}
-
-/// Carries out `plan`. A plan with a refusal must not reach here (the caller exits 3).
-pub async fn execute(plan: &Plan, client: &Client, parallelism: usize) -> Report {
-    debug_assert!(plan.refusal.is_none());
+/// Carries out an approved plan: each phase in turn, the actions of a phase with at most
+/// `parallelism` at once; SSL only once every domain change succeeded.
+pub async fn run(plan: Approved<'_>, client: &Client, parallelism: usize) -> Report {
+    let plan = plan.plan();
     let mut outcomes = Vec::with_capacity(plan.actions.len());
     client.progress().start(plan.actions.len() as u64);
-    let phases: [u8; 2] = [0, 1];
-    for phase in phases {
+    for phase in [Phase::Removals, Phase::AddsAndUpdates] {
         let actions: Vec<Action> = plan
             .actions
             .iter()
@@ -101,10 +40,18 @@ pub async fn execute(plan: &Plan, client: &Client, parallelism: usize) -> Report
         if actions.is_empty() {
             continue;
         }
-        info!(phase, actions = actions.len(), "apply phase");
+        info!(
+            phase = phase.as_str(),
+            actions = actions.len(),
+            "apply phase"
+        );
         outcomes.extend(run_phase(plan, client, actions, parallelism).await);
     }
-    let ssl: Vec<&Action> = plan.actions.iter().filter(|a| a.phase() == 2).collect();
+    let ssl: Vec<&Action> = plan
+        .actions
+        .iter()
+        .filter(|a| a.phase() == Phase::Ssl)
+        .collect();
     let mut orders = Vec::new();
     if !ssl.is_empty() {
         let domain_phase_failed = outcomes
@@ -118,6 +65,34 @@ pub async fn execute(plan: &Plan, client: &Client, parallelism: usize) -> Report
         orders,
         verification: None,
         refusal: None,
+    }
+}
+
+/// Carries out `plan` when no safety gate refused it; a refused plan changes nothing and
+/// comes back as a report holding the refusal. Kept for the commands until they approve the
+/// plan themselves (`plan.approve()`) and call [`run`].
+pub async fn execute(plan: &Plan, client: &Client, parallelism: usize) -> Report {
+    match plan.approve() {
+        Ok(approved) => run(approved, client, parallelism).await,
+        Err(refused) => Report {
+            api_requests: plan.api_requests,
+            refusal: Some(gate_refusal(refused)),
+            ..Report::default()
+        },
+    }
+}
+
+/// The refusal of a plan that a safety gate stopped, as the report shows it.
+pub fn gate_refusal(refused: &crate::plan::Refusal) -> Refusal {
+    Refusal {
+        reason: refused.gate.reason().into(),
+        message: refused.gate.to_string(),
+        would_remove: refused
+            .would_remove
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        drift: vec![],
     }
 }
 
@@ -186,7 +161,12 @@ async fn run_ssl(
             ));
         }
     };
-    let attached_names: BTreeSet<DomainName> = attached.iter().flat_map(cert_names).collect();
+    let ssl = SslPhase {
+        plan,
+        client,
+        attached_names: attached.iter().flat_map(cert_names).collect(),
+        attached,
+    };
     let mut out = Vec::new();
     for action in actions {
         let Action::Ssl {
@@ -199,98 +179,17 @@ async fn run_ssl(
         };
         let status = match order {
             SslOrder::BasicInstall | SslOrder::BasicRedeploy { .. } => {
-                let planned: BTreeSet<DomainName> = covers.iter().cloned().collect();
-                if planned != attached_names {
-                    let extra: Vec<&str> = attached_names
-                        .difference(&planned)
-                        .map(DomainName::as_str)
-                        .take(5)
-                        .collect();
-                    let missing: Vec<&str> = planned
-                        .difference(&attached_names)
-                        .map(DomainName::as_str)
-                        .take(5)
-                        .collect();
-                    Status::Skipped {
-                        why: format!(
-                            "the attached names changed since the plan (new: [{}], gone: [{}]); run plan again",
-                            extra.join(", "),
-                            missing.join(", ")
-                        ),
-                    }
-                } else {
-                    let result = match order {
-                        SslOrder::BasicRedeploy { certificate_id } => {
-                            client
-                                .redeploy_basic_ssl(plan.server_id, plan.app_id, *certificate_id)
-                                .await
-                        }
-                        _ => {
-                            client
-                                .install_basic_ssl(plan.server_id, plan.app_id, plan.ssl_staging)
-                                .await
-                        }
-                    };
-                    orders.extend(order_record(plan, covers, &result));
-                    match result {
-                        Ok(()) => ok(format!(
-                            "certificate ordered for {} names ({})",
-                            covers.len(),
-                            name
-                        )),
-                        Err(e) => failed(e),
-                    }
-                }
+                ssl.basic(name, order, covers, orders).await
             }
             SslOrder::AdvancedInstall { domain_id } => {
-                let current = attached.iter().find(|d| &d.name == name);
-                match (current, domain_id) {
-                    (None, _) => Status::Skipped {
-                        why: format!("{name} is not attached any more"),
-                    },
-                    (Some(d), _) if cert_names(d) != *covers => Status::Skipped {
-                        why: format!("{name}'s www setting changed since the plan; run plan again"),
-                    },
-                    (Some(d), Some(id)) if d.id != *id => Status::Skipped {
-                        why: format!("{name} was re-attached since the plan; run plan again"),
-                    },
-                    (Some(d), _) => install_advanced(plan, client, d.id, covers, orders).await,
-                }
+                ssl.advanced_install(name, *domain_id, covers, orders).await
             }
             SslOrder::AdvancedRedeploy {
                 domain_id,
                 certificate_id,
             } => {
-                let current = attached.iter().find(|d| &d.name == name);
-                match current {
-                    None => Status::Skipped {
-                        why: format!("{name} is not attached any more"),
-                    },
-                    Some(d) if d.id != *domain_id => Status::Skipped {
-                        why: format!("{name} was re-attached since the plan; run plan again"),
-                    },
-                    Some(d) if cert_names(d) != *covers => Status::Skipped {
-                        why: format!("{name}'s www setting changed since the plan; run plan again"),
-                    },
-                    Some(_) => {
-                        let result = client
-                            .redeploy_advanced_ssl(
-                                plan.server_id,
-                                plan.app_id,
-                                *domain_id,
-                                *certificate_id,
-                            )
-                            .await;
-                        orders.extend(order_record(plan, covers, &result));
-                        match result {
-                            Ok(()) => ok(format!(
-                                "certificate {certificate_id} redeployed for {}",
-                                joined(covers)
-                            )),
-                            Err(e) => failed(e),
-                        }
-                    }
-                }
+                ssl.advanced_redeploy(name, *domain_id, *certificate_id, covers, orders)
+                    .await
             }
         };
         out.push(Outcome {
@@ -300,6 +199,134 @@ async fn run_ssl(
         });
     }
     out
+}
+
+/// The SSL phase's view of the app: the domains attached when it started.
+struct SslPhase<'a> {
+    plan: &'a Plan,
+    client: &'a Client,
+    attached: Vec<LiveDomain>,
+    /// Every name a certificate for the attached domains covers.
+    attached_names: BTreeSet<DomainName>,
+}
+
+impl SslPhase<'_> {
+    /// Basic mode: the app's one certificate, ordered only when the attached names are the
+    /// ones it was planned to cover.
+    async fn basic(
+        &self,
+        name: &DomainName,
+        order: &SslOrder,
+        covers: &[DomainName],
+        orders: &mut Vec<LedgerEntry>,
+    ) -> Status {
+        let (plan, client) = (self.plan, self.client);
+        let planned: BTreeSet<DomainName> = covers.iter().cloned().collect();
+        if planned != self.attached_names {
+            let extra: Vec<&str> = self
+                .attached_names
+                .difference(&planned)
+                .map(DomainName::as_str)
+                .take(5)
+                .collect();
+            let missing: Vec<&str> = planned
+                .difference(&self.attached_names)
+                .map(DomainName::as_str)
+                .take(5)
+                .collect();
+            return Status::Skipped {
+                why: format!(
+                    "the attached names changed since the plan (new: [{}], gone: [{}]); run plan again",
+                    extra.join(", "),
+                    missing.join(", ")
+                ),
+            };
+        }
+        let result = match order {
+            SslOrder::BasicRedeploy { certificate_id } => {
+                client
+                    .redeploy_basic_ssl(plan.server_id, plan.app_id, *certificate_id)
+                    .await
+            }
+            _ => {
+                client
+                    .install_basic_ssl(plan.server_id, plan.app_id, plan.ssl_staging)
+                    .await
+            }
+        };
+        orders.extend(order_record(plan, covers, &result));
+        match result {
+            Ok(()) => ok(format!(
+                "certificate ordered for {} names ({})",
+                covers.len(),
+                name
+            )),
+            Err(e) => failed(e),
+        }
+    }
+
+    /// Advanced mode, a domain without a certificate: installed when it is still attached as
+    /// planned (`domain_id`: `None` for a domain this run added).
+    async fn advanced_install(
+        &self,
+        name: &DomainName,
+        domain_id: Option<u64>,
+        covers: &[DomainName],
+        orders: &mut Vec<LedgerEntry>,
+    ) -> Status {
+        let current = self.attached.iter().find(|d| &d.name == name);
+        match (current, domain_id) {
+            (None, _) => Status::Skipped {
+                why: format!("{name} is not attached any more"),
+            },
+            (Some(d), _) if cert_names(d) != *covers => Status::Skipped {
+                why: format!("{name}'s www setting changed since the plan; run plan again"),
+            },
+            (Some(d), Some(id)) if d.id != id => Status::Skipped {
+                why: format!("{name} was re-attached since the plan; run plan again"),
+            },
+            (Some(d), _) => install_advanced(self.plan, self.client, d.id, covers, orders).await,
+        }
+    }
+
+    /// Advanced mode, a domain's Let's Encrypt certificate redeployed, when the domain is
+    /// still attached as planned.
+    async fn advanced_redeploy(
+        &self,
+        name: &DomainName,
+        domain_id: u64,
+        certificate_id: u64,
+        covers: &[DomainName],
+        orders: &mut Vec<LedgerEntry>,
+    ) -> Status {
+        let plan = self.plan;
+        let current = self.attached.iter().find(|d| &d.name == name);
+        match current {
+            None => Status::Skipped {
+                why: format!("{name} is not attached any more"),
+            },
+            Some(d) if d.id != domain_id => Status::Skipped {
+                why: format!("{name} was re-attached since the plan; run plan again"),
+            },
+            Some(d) if cert_names(d) != *covers => Status::Skipped {
+                why: format!("{name}'s www setting changed since the plan; run plan again"),
+            },
+            Some(_) => {
+                let result = self
+                    .client
+                    .redeploy_advanced_ssl(plan.server_id, plan.app_id, domain_id, certificate_id)
+                    .await;
+                orders.extend(order_record(plan, covers, &result));
+                match result {
+                    Ok(()) => ok(format!(
+                        "certificate {certificate_id} redeployed for {}",
+                        joined(covers)
+                    )),
+                    Err(e) => failed(e),
+                }
+            }
+        }
+    }
 }
 
 /// Advanced SSL install for one domain: RunCloud refuses a POST over an existing certificate,
@@ -437,54 +464,90 @@ async fn add(
     }
 }
 
+/// One phase's actions against RunCloud, at most `parallelism` at once.
 async fn run_phase(
     plan: &Plan,
     client: &Client,
     actions: Vec<Action>,
     parallelism: usize,
 ) -> Vec<Outcome> {
-    let sem = Arc::new(Semaphore::new(parallelism.max(1)));
     let reread = Arc::new(Reread::default());
+    let (server, app) = (plan.server_id, plan.app_id);
+    each_at_most(actions, parallelism, |action| {
+        let (client, reread) = (client.clone(), reread.clone());
+        async move {
+            let status = run_one(&client, &reread, server, app, &action).await;
+            client.progress().advance();
+            status
+        }
+    })
+    .await
+}
+
+/// Carries out each action as a task of its own, at most `parallelism` at once, started in
+/// order. Every action gets an outcome: one whose task panicked, was cancelled or never
+/// started is `failed`, never a silent gap.
+async fn each_at_most<F, Fut>(
+    actions: Vec<Action>,
+    parallelism: usize,
+    carry_out: F,
+) -> Vec<Outcome>
+where
+    F: Fn(Action) -> Fut,
+    Fut: Future<Output = Status> + Send + 'static,
+{
+    let sem = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut set = JoinSet::new();
-    let total = actions.len();
     let shells: Vec<(ActionKind, DomainName)> = actions
         .iter()
         .map(|a| (a.kind(), a.name().clone()))
         .collect();
+    // Which action each task carries out, to report a task that ends without an outcome.
+    let mut task_action: HashMap<tokio::task::Id, usize> = HashMap::new();
     for (i, action) in actions.into_iter().enumerate() {
-        let client = client.clone();
-        let reread = reread.clone();
         // Taken before the task starts, so actions start in plan order (one by one with
         // --parallelism 1) and at most `parallelism` run at once.
         let Ok(permit) = sem.clone().acquire_owned().await else {
             break;
         };
-        let (server, app) = (plan.server_id, plan.app_id);
-        set.spawn(async move {
+        let work = carry_out(action);
+        let task = set.spawn(async move {
             let _permit = permit;
-            let outcome = run_one(&client, &reread, server, app, &action).await;
-            client.progress().advance();
-            (i, outcome)
+            work.await
         });
+        task_action.insert(task.id(), i);
     }
-    let mut done: Vec<Option<Outcome>> = vec![None; total];
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok((i, o)) => done[i] = Some(o),
-            Err(e) => tracing::error!("an apply task failed: {e}"),
+    let mut done: Vec<Option<Status>> = vec![None; shells.len()];
+    while let Some(joined) = set.join_next_with_id().await {
+        let (id, status) = match joined {
+            Ok(finished) => finished,
+            Err(e) => {
+                let how = if e.is_panic() {
+                    "panicked"
+                } else if e.is_cancelled() {
+                    "was cancelled"
+                } else {
+                    "stopped unexpectedly"
+                };
+                tracing::error!("an apply task {how}: {e}");
+                let error = format!(
+                    "the task carrying it out {how}; its outcome is unknown — run plan again"
+                );
+                (e.id(), Status::Failed { error })
+            }
+        };
+        if let Some(&i) = task_action.get(&id) {
+            done[i] = Some(status);
         }
     }
-    // A task that panicked or was cancelled is a failure, never a silent gap.
     done.into_iter()
         .zip(shells)
-        .map(|(o, (kind, name))| {
-            o.unwrap_or_else(|| Outcome {
-                kind,
-                name,
-                status: Status::Failed {
-                    error: "the task carrying it out stopped unexpectedly; its outcome is unknown — run plan again".into(),
-                },
-            })
+        .map(|(status, (kind, name))| Outcome {
+            kind,
+            name,
+            status: status.unwrap_or_else(|| Status::Failed {
+                error: "it was not started; its outcome is unknown — run plan again".into(),
+            }),
         })
         .collect()
 }
@@ -495,8 +558,8 @@ async fn run_one(
     server: u64,
     app: u64,
     action: &Action,
-) -> Outcome {
-    let status = match action {
+) -> Status {
+    match action {
         Action::Remove { id, name, .. } => match client.delete_domain(server, app, *id).await {
             Ok(DeleteOutcome::Deleted) => ok(format!("removed {name}")),
             Ok(DeleteOutcome::AlreadyGone) => ok(format!("{name} was gone already")),
@@ -521,11 +584,6 @@ async fn run_one(
         Action::Ssl { .. } => Status::Skipped {
             why: "SSL runs in its own phase".into(),
         },
-    };
-    Outcome {
-        kind: action.kind(),
-        name: action.name().clone(),
-        status,
     }
 }
 
@@ -536,5 +594,78 @@ fn ok(detail: String) -> Status {
 fn failed(e: ApiError) -> Status {
     Status::Failed {
         error: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DomainSettings, Redirection};
+
+    fn add(name: &str) -> Action {
+        Action::Add {
+            name: DomainName::new_unchecked(name.into()),
+            settings: DomainSettings {
+                www: false,
+                redirection: Redirection::None,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_task_that_panics_is_a_failed_outcome_not_a_gap() {
+        let actions = vec![add("a.example"), add("boom.example"), add("c.example")];
+        let outcomes = each_at_most(actions, 2, |action| async move {
+            if action.name().as_str() == "boom.example" {
+                panic!("a bug while carrying out {}", action.name());
+            }
+            Status::Ok {
+                detail: format!("done {}", action.name()),
+            }
+        })
+        .await;
+        let shown: Vec<(&str, &Status)> = outcomes
+            .iter()
+            .map(|o| (o.name.as_str(), &o.status))
+            .collect();
+        assert_eq!(shown.len(), 3, "{shown:?}");
+        assert!(
+            matches!(shown[0], ("a.example", Status::Ok { .. })),
+            "{shown:?}"
+        );
+        assert!(
+            matches!(shown[1], ("boom.example", Status::Failed { error }) if error.contains("panicked")),
+            "{shown:?}"
+        );
+        assert!(
+            matches!(shown[2], ("c.example", Status::Ok { .. })),
+            "{shown:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn outcomes_keep_the_order_of_the_plan() {
+        let actions: Vec<Action> = (0..6).map(|i| add(&format!("n{i}.example"))).collect();
+        let outcomes = each_at_most(actions, 3, |action| async move {
+            // Later actions finish first.
+            let n: u64 = action.name().as_str()[1..2].parse().unwrap_or(0);
+            tokio::time::sleep(std::time::Duration::from_millis(30 - 5 * n)).await;
+            Status::Ok {
+                detail: String::new(),
+            }
+        })
+        .await;
+        let names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "n0.example",
+                "n1.example",
+                "n2.example",
+                "n3.example",
+                "n4.example",
+                "n5.example"
+            ]
+        );
     }
 }

@@ -1,5 +1,7 @@
-//! The saved plan (`plan --out FILE`, `apply FILE`): the inputs a plan was computed from, its
-//! fingerprint, the integrity check of a plan file, and what drifted between two sets of inputs.
+//! The saved plan (`plan --out FILE`, `apply FILE`): the JSON plan wrapped with the inputs it
+//! was computed from (`SavedPlan`, `SavedPlans`), its fingerprint, the integrity check of a
+//! plan file, and what drifted between two sets of inputs. It builds on `render::json`'s
+//! shapes; `render` knows nothing of it.
 //!
 //! Pure: no I/O and no clock. Reading and writing the file is the commands' job; deciding what
 //! to do is the planner's. Holds no credential and no API URL — only what the reviewer saw.
@@ -10,11 +12,10 @@
 //! the planned actions and refusal as the JSON plan shows them. Deferred items and certificate
 //! expiry days are not covered: they change nothing that apply does.
 
-use crate::checks::Checks;
 use crate::desired::Desired;
-use crate::model::{DomainName, LiveState};
+use crate::model::{Checks, DomainName, LiveCertificate, LiveState};
 use crate::plan::{Action, Plan, PlanOptions};
-use crate::render::json::{FORMAT_VERSION, JsonPlan};
+use crate::render::json::{FORMAT_VERSION, JsonPlan, JsonPlans};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -104,78 +105,91 @@ pub fn inputs(desired: &Desired, live: &LiveState, checks: &Checks, plan: &Plan)
             retry_now: vec![],
             ledger: false,
         },
-        desired: DesiredInputs {
-            server: desired.target.server,
-            app: desired.target.app,
-            ssl_mode: tag(&desired.ssl_mode),
-            ssl_environment: tag(&desired.ssl_environment),
-            dns_require: desired.dns.require,
-            dns_also_accept: desired.dns.also_accept.clone(),
-            prune: desired.removals.prune,
-            protect: desired
-                .removals
-                .protect
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            max: desired.removals.max,
-            max_percent: desired.removals.max_percent,
-            grace_secs: desired.removals.grace.as_secs(),
-            domains: desired
-                .domains
-                .iter()
-                .map(|d| (d.name.to_string(), d.settings.to_string()))
-                .collect(),
-            tombstones: desired.tombstones.iter().map(ToString::to_string).collect(),
-        },
-        live: LiveInputs {
-            server_id: live.server_id,
-            app_id: live.app_id,
-            api: live.api.to_string(),
-            server_ip: live
-                .server_ip
-                .map(|ip| ip.to_string())
-                .unwrap_or_else(|| "unknown".into()),
-            domains: live
-                .domains
-                .iter()
-                .map(|d| {
-                    let kind = d.kind.as_str();
-                    let wildcard = if d.wildcard { ", wildcard" } else { "" };
-                    let created = d
-                        .created_at
-                        .map(|c| format!(", created {c}"))
-                        .unwrap_or_default();
-                    (
-                        d.name.to_string(),
-                        format!("id {}, {kind}, {}{wildcard}{created}", d.id, d.settings),
-                    )
-                })
-                .collect(),
-            ssl: format!(
-                "{}, AutoSSL {}, certificate {}",
-                if live.ssl.advanced {
-                    "advanced"
-                } else {
-                    "basic"
-                },
-                match live.ssl.auto_ssl {
-                    Some(true) => "on",
-                    Some(false) => "off",
-                    None => "unknown",
-                },
-                live.ssl
-                    .certificate
-                    .as_ref()
-                    .map(certificate_text)
-                    .unwrap_or_else(|| "none".into())
-            ) + &domain_certificates_text(&live.ssl.domain_certificates),
-        },
+        desired: desired_inputs(desired),
+        live: live_inputs(live),
         findings: deciding_findings(checks, plan),
     }
 }
 
-fn certificate_text(c: &crate::model::LiveCertificate) -> String {
+fn desired_inputs(desired: &Desired) -> DesiredInputs {
+    DesiredInputs {
+        server: desired.target.server,
+        app: desired.target.app,
+        ssl_mode: tag(&desired.ssl_mode),
+        ssl_environment: tag(&desired.ssl_environment),
+        dns_require: desired.dns.require,
+        dns_also_accept: desired
+            .dns
+            .also_accept
+            .iter()
+            .map(|entry| entry.written.clone())
+            .collect(),
+        prune: desired.removals.prune,
+        protect: desired
+            .removals
+            .protect
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        max: desired.removals.max,
+        max_percent: desired.removals.max_percent,
+        grace_secs: desired.removals.grace.as_secs(),
+        domains: desired
+            .domains
+            .iter()
+            .map(|d| (d.name.to_string(), d.settings.to_string()))
+            .collect(),
+        tombstones: desired.tombstones.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn live_inputs(live: &LiveState) -> LiveInputs {
+    LiveInputs {
+        server_id: live.server_id,
+        app_id: live.app_id,
+        api: live.api.to_string(),
+        server_ip: live
+            .server_ip
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        domains: live
+            .domains
+            .iter()
+            .map(|d| {
+                let kind = d.kind.as_str();
+                let wildcard = if d.wildcard { ", wildcard" } else { "" };
+                let created = d
+                    .created_at
+                    .map(|c| format!(", created {c}"))
+                    .unwrap_or_default();
+                (
+                    d.name.to_string(),
+                    format!("id {}, {kind}, {}{wildcard}{created}", d.id, d.settings),
+                )
+            })
+            .collect(),
+        ssl: format!(
+            "{}, AutoSSL {}, certificate {}",
+            if live.ssl.advanced {
+                "advanced"
+            } else {
+                "basic"
+            },
+            match live.ssl.auto_ssl {
+                Some(true) => "on",
+                Some(false) => "off",
+                None => "unknown",
+            },
+            live.ssl
+                .certificate
+                .as_ref()
+                .map(certificate_text)
+                .unwrap_or_else(|| "none".into())
+        ) + &domain_certificates_text(&live.ssl.domain_certificates),
+    }
+}
+
+fn certificate_text(c: &LiveCertificate) -> String {
     format!(
         "{}{}{}",
         c.id,
@@ -189,9 +203,7 @@ fn certificate_text(c: &crate::model::LiveCertificate) -> String {
 }
 
 /// The per-domain certificates read for advanced-mode orders, in the SSL line.
-fn domain_certificates_text(
-    certs: &BTreeMap<u64, Option<crate::model::LiveCertificate>>,
-) -> String {
+fn domain_certificates_text(certs: &BTreeMap<u64, Option<LiveCertificate>>) -> String {
     certs
         .iter()
         .map(|(domain, c)| {
@@ -337,16 +349,109 @@ fn canonical(v: &Value, out: &mut String) {
     }
 }
 
-/// Sets the plan's fingerprint; with `keep_inputs` (a saved plan) also stores the inputs.
-pub fn seal(plan: &mut JsonPlan, inputs: &Inputs, keep_inputs: bool) {
+/// Sets the plan's fingerprint, of `inputs` and of what the plan does.
+pub fn seal(plan: &mut JsonPlan, inputs: &Inputs) {
     plan.fingerprint = Some(fingerprint(
         &value(inputs),
         &value(&plan.actions),
         &value(&plan.refusal),
     ));
-    if keep_inputs {
-        plan.inputs = Some(inputs.clone());
+}
+
+/// A plan as `plan --out` saves it: the JSON plan, sealed with its fingerprint, and the inputs
+/// it was computed from.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "rcdomains saved plan")]
+pub struct SavedPlan {
+    #[serde(flatten)]
+    pub plan: JsonPlan,
+    /// What the plan was computed from, so that `apply PLANFILE` can recompute it and say what
+    /// drifted.
+    pub inputs: Inputs,
+}
+
+impl SavedPlan {
+    /// `plan`, sealed with the fingerprint of `inputs`, kept with them.
+    pub fn new(mut plan: JsonPlan, inputs: Inputs) -> SavedPlan {
+        seal(&mut plan, &inputs);
+        SavedPlan { plan, inputs }
     }
+
+    /// The fingerprint it was sealed with.
+    pub fn fingerprint(&self) -> &str {
+        self.plan.fingerprint.as_deref().unwrap_or_default()
+    }
+}
+
+/// The plans of a run over several desired files as `plan --out` saves them: `JsonPlans`, each
+/// plan a `SavedPlan`, with a fingerprint over the whole list.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "rcdomains saved plans")]
+pub struct SavedPlans {
+    pub format_version: u32,
+    /// SHA-256 over each file with its plan's fingerprint (or error), so that a plan taken out
+    /// of the file or added to it is noticed.
+    pub fingerprint: String,
+    pub plans: Vec<SavedTargetPlan>,
+}
+
+/// One file's saved plan, or why there is none.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SavedTargetPlan {
+    /// The desired-state file, as given to `-f`.
+    pub file: String,
+    /// Set when this file could not be planned (the other files were): the error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(flatten)]
+    pub plan: Option<SavedPlan>,
+}
+
+impl SavedPlans {
+    /// The saved plans of several files, in file order: each file with its plan, or the error
+    /// that kept it from one; sealed with the fingerprint of the list.
+    pub fn new(entries: Vec<(String, Result<SavedPlan, String>)>) -> SavedPlans {
+        let plans: Vec<SavedTargetPlan> = entries
+            .into_iter()
+            .map(|(file, plan)| match plan {
+                Ok(plan) => SavedTargetPlan {
+                    file,
+                    error: None,
+                    plan: Some(plan),
+                },
+                Err(error) => SavedTargetPlan {
+                    file,
+                    error: Some(error),
+                    plan: None,
+                },
+            })
+            .collect();
+        let fingerprint = fleet_fingerprint(plans.iter().map(|p| {
+            (
+                p.file.as_str(),
+                p.plan.as_ref().map(SavedPlan::fingerprint),
+                p.error.as_deref(),
+            )
+        }));
+        SavedPlans {
+            format_version: FORMAT_VERSION,
+            fingerprint,
+            plans,
+        }
+    }
+}
+
+/// Every document `plan` writes — printed (`--format json`: one plan, or the plans of several
+/// files) or saved (`--out`: the same with their inputs) — as `rcdomains schema plan`
+/// describes it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(title = "rcdomains plan")]
+pub enum PlanDocument {
+    One(Box<JsonPlan>),
+    Saved(Box<SavedPlan>),
+    Many(JsonPlans),
+    SavedMany(SavedPlans),
 }
 
 fn value<T: Serialize>(v: &T) -> Value {

@@ -639,10 +639,10 @@ fn a_saved_plan_made_with_a_ledger_is_applied_with_it() {
 #[test]
 fn a_hostile_api_message_and_presented_names_stay_data() {
     use crate::markdown::{listed, plan_with};
-    use rcdomains::apply::Report;
-    use rcdomains::checks::verify::{NameVerification, Presented, Verification};
-    use rcdomains::model::{DomainKind, DomainName};
-    use rcdomains::plan::{ActionKind, DeferReason, Deferred};
+    use rcdomains::model::{
+        ActionKind, DomainKind, DomainName, NameVerification, Presented, Report, Verification,
+    };
+    use rcdomains::plan::{DeferReason, Deferred};
     use rcdomains::render::{Style, markdown, text};
     let hostile = "no\n  … ssl forged.example: ok\u{1b}[2J | <b>x</b>";
     let plan = plan_with(

@@ -13,13 +13,12 @@ use crate::markdown::{listed, plan_with};
 use crate::support::*;
 use proptest::prelude::*;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
-use rcdomains::apply::{Outcome, Report, Status};
-use rcdomains::checks::Coverage;
-use rcdomains::checks::dns::DnsFinding;
 use rcdomains::escape;
-use rcdomains::model::{DomainKind, DomainName};
+use rcdomains::model::{
+    ActionKind, Coverage, DnsFinding, DomainKind, DomainName, Outcome, Report, Status,
+};
 use rcdomains::plan::{
-    Action, ActionKind, DeferReason, Deferred, Kept, KeptReason, Plan, RemoveReason, SslOrder,
+    Action, DeferReason, Deferred, Kept, KeptReason, Plan, RemoveReason, SslOrder,
 };
 use rcdomains::render::markdown::LIMIT;
 use rcdomains::render::{Style, markdown, text};

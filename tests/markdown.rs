@@ -3,12 +3,13 @@
 //! summary whole (plans built in-process from model types), and the report and GitHub step
 //! summary that `apply --format markdown` writes against the sandbox.
 
-use rcdomains::apply::{Outcome, Report, Status};
-use rcdomains::desired::raw::SslMode;
-use rcdomains::model::{ApiVersion, DomainKind, DomainName, DomainSettings, Redirection};
+use rcdomains::model::{
+    ActionKind, ApiVersion, DomainKind, DomainName, DomainSettings, Outcome, Redirection, Report,
+    Status,
+};
 use rcdomains::plan::{
-    Action, ActionKind, DeferReason, Deferred, Gate, Kept, KeptReason, ListedDomain, Plan, Refusal,
-    RemoveReason, SslOrder, project,
+    Action, DeferReason, Deferred, Gate, Kept, KeptReason, ListedDomain, Plan, Refusal,
+    RemoveReason, ResolvedSslMode, SslOrder, project,
 };
 use rcdomains::render::markdown::{self, LIMIT};
 
@@ -71,7 +72,7 @@ pub fn plan_with(live: Vec<ListedDomain>, actions: Vec<Action>, deferred: Vec<De
         refusal: None,
         live_list,
         planned_list,
-        ssl_mode: SslMode::Basic,
+        ssl_mode: ResolvedSslMode::Basic,
         ssl_staging: false,
         ssl_note: None,
         dns: Default::default(),
@@ -386,8 +387,7 @@ fn apply_writes_its_report_and_appends_the_markdown_summary_for_github() {
 
 #[test]
 fn markdown_plan_shows_each_name_that_is_not_ready_and_the_certificate() {
-    use rcdomains::checks::Coverage;
-    use rcdomains::checks::dns::DnsFinding;
+    use rcdomains::model::{Coverage, DnsFinding};
     let mut plan = small_plan();
     plan.dns_checked = true;
     plan.dns.insert(n("late.example.com"), DnsFinding::Nxdomain);

@@ -34,7 +34,7 @@ fn text_plan_refused_lists_what_would_be_removed() {
     let would: Vec<_> = plan
         .actions
         .iter()
-        .filter(|a| a.kind() == rcdomains::plan::ActionKind::Remove)
+        .filter(|a| a.kind() == rcdomains::model::ActionKind::Remove)
         .map(|a| a.name().clone())
         .collect();
     plan.refusal = Some(Refusal {

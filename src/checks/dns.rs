@@ -22,6 +22,8 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
 use ipnet::IpNet;
 
+use crate::model::DnsFinding;
+
 /// Errors while setting up DNS checks (never while checking a name: that is a [`DnsFinding`]).
 #[derive(Debug, thiserror::Error)]
 pub enum DnsError {
@@ -50,14 +52,6 @@ pub enum DnsError {
         /// What the resolver library reported.
         #[source]
         source: NetError,
-    },
-    /// An `also_accept` entry is neither an IP address nor a CIDR block.
-    #[error(
-        "`{entry}` in dns.also_accept is neither an IP address nor a CIDR block (write 203.0.113.7, 203.0.113.0/24 or 2001:db8::/32)"
-    )]
-    BadAcceptEntry {
-        /// The entry as written.
-        entry: String,
     },
 }
 
@@ -285,86 +279,23 @@ fn combine(a: TypeOutcome, aaaa: TypeOutcome) -> Lookup {
     }
 }
 
-/// The addresses that count as "the server": its own IPs and `dns.also_accept` (IPs or CIDRs).
+/// The addresses that count as "the server": its own IPs and the networks of
+/// `dns.also_accept` (parsed when the desired file was validated).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcceptSet {
     nets: Vec<IpNet>,
 }
 
 impl AcceptSet {
-    /// Builds the set; an `also_accept` entry that is neither an IP nor a CIDR is an error.
-    pub fn new(server_ips: &[IpAddr], also_accept: &[String]) -> Result<Self, DnsError> {
+    pub fn new(server_ips: &[IpAddr], also_accept: impl IntoIterator<Item = IpNet>) -> Self {
         let mut nets: Vec<IpNet> = server_ips.iter().map(|ip| IpNet::from(*ip)).collect();
-        for entry in also_accept {
-            let text = entry.trim();
-            let net = match text.parse::<IpNet>() {
-                Ok(net) => net.trunc(),
-                Err(_) => match text.parse::<IpAddr>() {
-                    Ok(ip) => IpNet::from(ip),
-                    Err(_) => {
-                        return Err(DnsError::BadAcceptEntry {
-                            entry: entry.clone(),
-                        });
-                    }
-                },
-            };
-            nets.push(net);
-        }
-        Ok(Self { nets })
+        nets.extend(also_accept);
+        Self { nets }
     }
 
     /// Whether `ip` is one of the server's addresses or inside an accepted network.
     pub fn contains(&self, ip: IpAddr) -> bool {
         self.nets.iter().any(|net| net.contains(&ip))
-    }
-}
-
-/// The verdict on one name's DNS.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
-pub enum DnsFinding {
-    /// Every A and AAAA address is the server's.
-    Ready {
-        /// The addresses found, IPv4 first, sorted.
-        addresses: Vec<IpAddr>,
-    },
-    /// No address is the server's.
-    Mismatch {
-        /// The addresses found, IPv4 first, sorted.
-        addresses: Vec<IpAddr>,
-    },
-    /// Some addresses are the server's, some are not (often an AAAA left elsewhere).
-    Partial {
-        /// The addresses found, IPv4 first, sorted.
-        addresses: Vec<IpAddr>,
-    },
-    /// The name does not exist.
-    Nxdomain,
-    /// The name exists but has no A or AAAA record.
-    NoRecords,
-    /// No usable answer (timeout, SERVFAIL, refused).
-    Error {
-        /// What went wrong.
-        reason: String,
-    },
-}
-
-impl DnsFinding {
-    /// Whether a certificate for this name may be ordered.
-    pub fn is_ready(&self) -> bool {
-        matches!(self, Self::Ready { .. })
-    }
-
-    /// The stable label used in plans and JSON (`status` field).
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Ready { .. } => "ready",
-            Self::Mismatch { .. } => "mismatch",
-            Self::Partial { .. } => "partial",
-            Self::Nxdomain => "nxdomain",
-            Self::NoRecords => "no-records",
-            Self::Error { .. } => "error",
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Pre-flight checks against the outside world: DNS readiness (`dns`) and certificate
 //! coverage over TLS (`tls`). The only module that speaks DNS or opens TLS connections; it
-//! reports findings (`Checks`) and must not plan, print, or talk to RunCloud.
+//! reports findings as model types (`model::Checks`, which the planner reads without this
+//! module) and must not plan, print, or talk to RunCloud.
 
 pub mod dns;
 pub mod tls;
@@ -9,102 +10,17 @@ pub mod verify;
 #[cfg(test)]
 mod tests;
 
+// moved to model; re-exported for the commands until they import it from there
+pub use crate::model::Checks;
+
 use crate::desired::Desired;
-use crate::model::{DomainName, LiveDomain, LiveState};
+use crate::model::{Coverage, DnsFinding, DomainName, LiveState, cert_names};
 use crate::progress::Counter;
-use dns::{AcceptSet, DnsError, DnsFinding, HickoryResolver};
+use dns::{AcceptSet, DnsError, HickoryResolver};
 use futures_util::StreamExt;
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-
-/// What the certificate the server presents says about one name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
-pub enum Coverage {
-    /// A SAN (or a matching wildcard) names it and now is inside the validity window.
-    Covered { days_left: i64 },
-    /// The presented certificate does not name it, or is expired or not yet valid.
-    NotCovered { why: String },
-    /// No certificate could be read (the server refused or could not be reached): the planner
-    /// treats it as "the set of names changed or not", never as a reason to order.
-    Unknown { why: String },
-}
-
-/// Findings for the names of one run, as the planner sees them.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Checks {
-    /// False when DNS was not checked (`--skip-dns`): the readiness gate is off and no
-    /// certificate is ordered.
-    pub dns_checked: bool,
-    pub dns: BTreeMap<DomainName, DnsFinding>,
-    /// What the server presents for each attached name, asked at the server's address whatever
-    /// the name's DNS says (so a name that moved away still shows its certificate's expiry).
-    pub tls: BTreeMap<DomainName, Coverage>,
-    /// The name servers of the system's configuration when DNS was asked of them (no
-    /// `--resolver`); `None` when servers were named, or DNS was not checked.
-    pub system_resolvers: Option<Vec<IpAddr>>,
-}
-
-/// Every name checked through the system's resolvers failed to resolve (see
-/// [`Checks::system_resolver_failed_all`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SystemResolverFailure {
-    /// The system's name servers that were asked.
-    pub servers: Vec<IpAddr>,
-    /// How many names came back `nxdomain`, and how many `error`.
-    pub nxdomain: usize,
-    pub error: usize,
-}
-
-impl SystemResolverFailure {
-    /// How many names were checked (all of them failed).
-    pub fn names(&self) -> usize {
-        self.nxdomain + self.error
-    }
-}
-
-impl Checks {
-    /// No checks were made (`--skip-dns`).
-    pub fn skipped() -> Self {
-        Checks::default()
-    }
-
-    /// The DNS finding for `name`, when DNS was checked.
-    pub fn dns_finding(&self, name: &DomainName) -> Option<&DnsFinding> {
-        self.dns.get(name)
-    }
-
-    /// Ready only with a `ready` finding: a name that was not looked up is not ready.
-    pub fn is_ready(&self, name: &DomainName) -> bool {
-        self.dns.get(name).is_some_and(DnsFinding::is_ready)
-    }
-
-    /// When the look-ups went through the system's resolvers and every name checked came back
-    /// `nxdomain` or `error`: then the resolver itself (a broken `/etc/resolv.conf`, a network
-    /// without DNS) is a likelier cause than every name at once. Only from two names on: one
-    /// name that does not exist is ordinary.
-    pub fn system_resolver_failed_all(&self) -> Option<SystemResolverFailure> {
-        let servers = self.system_resolvers.as_ref()?;
-        if !self.dns_checked || self.dns.len() < 2 {
-            return None;
-        }
-        let mut failure = SystemResolverFailure {
-            servers: servers.clone(),
-            nxdomain: 0,
-            error: 0,
-        };
-        for finding in self.dns.values() {
-            match finding {
-                DnsFinding::Nxdomain => failure.nxdomain += 1,
-                DnsFinding::Error { .. } => failure.error += 1,
-                _ => return None,
-            }
-        }
-        Some(failure)
-    }
-}
 
 /// How the checks are run.
 #[derive(Debug, Clone)]
@@ -139,15 +55,6 @@ impl dns::Resolve for Counting<'_> {
     }
 }
 
-/// The names a certificate for this domain covers: it, and its `www.` twin when www is on.
-pub fn cert_names(d: &LiveDomain) -> Vec<DomainName> {
-    let mut v = vec![d.name.clone()];
-    if d.settings.www {
-        v.push(d.name.www_twin());
-    }
-    v
-}
-
 /// Looks up every name a certificate would cover (desired and attached names, with their
 /// `www.` twins), then reads the certificate the server presents for each attached name (at
 /// the server's address, whatever its DNS says).
@@ -173,7 +80,27 @@ pub async fn run(
 
     let resolver = HickoryResolver::new(&opts.resolvers, opts.dns_timeout)?;
     let server_ip = live.server_ip.ok_or(DnsError::NoServerIp)?;
-    let accept = AcceptSet::new(&[server_ip], &desired.dns.also_accept)?;
+    let accept = AcceptSet::new(
+        &[server_ip],
+        desired.dns.also_accept.iter().map(|entry| entry.net),
+    );
+    let dns = look_up(&resolver, &names, &accept, opts).await;
+    let tls = read_certificates(server_ip, attached.into_iter().collect(), opts).await;
+    Ok(Checks {
+        dns_checked: true,
+        dns,
+        tls,
+        system_resolvers: resolver.system_name_servers().map(<[IpAddr]>::to_vec),
+    })
+}
+
+/// The DNS finding of each of `names`.
+async fn look_up(
+    resolver: &HickoryResolver,
+    names: &BTreeSet<DomainName>,
+    accept: &AcceptSet,
+    opts: &CheckOptions,
+) -> BTreeMap<DomainName, DnsFinding> {
     let list: Vec<String> = names.iter().map(|n| n.as_str().to_string()).collect();
     tracing::info!(
         names = list.len(),
@@ -183,10 +110,10 @@ pub async fn run(
     let started = std::time::Instant::now();
     opts.progress.start(list.len() as u64);
     let counting = Counting {
-        inner: &resolver,
+        inner: resolver,
         progress: &opts.progress,
     };
-    let found = dns::check_names(&counting, &list, &accept, opts.concurrency).await;
+    let found = dns::check_names(&counting, &list, accept, opts.concurrency).await;
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(
         names = list.len(),
@@ -194,44 +121,32 @@ pub async fn run(
         lookups_per_sec = (list.len() as f64 / secs.max(1e-9)) as u64,
         "DNS checks done"
     );
-    let dns: BTreeMap<DomainName, DnsFinding> = found
+    found
         .into_iter()
         .map(|(n, f)| (DomainName::from_live(&n), f))
-        .collect();
+        .collect()
+}
 
-    let probe_names: Vec<DomainName> = attached.into_iter().collect();
+/// What the certificate the server at `ip` presents for each of `names` says about it.
+async fn read_certificates(
+    ip: IpAddr,
+    names: Vec<DomainName>,
+    opts: &CheckOptions,
+) -> BTreeMap<DomainName, Coverage> {
     tracing::info!(
-        names = probe_names.len(),
+        names = names.len(),
         port = opts.tls_port,
         "reading presented certificates"
     );
     let started = std::time::Instant::now();
-    let probes = probe_names.len();
+    let probes = names.len();
     opts.progress.start(probes as u64);
     let progress = &opts.progress;
     let now = jiff::Timestamp::now().as_second();
-    let ip = server_ip;
-    let tls: BTreeMap<DomainName, Coverage> = futures_util::stream::iter(probe_names)
+    let tls = futures_util::stream::iter(names)
         .map(|name| async move {
-            let coverage =
-                match tls::probe(ip, opts.tls_port, name.as_str(), opts.tls_timeout).await {
-                    Ok(cert) if tls::covers(&cert, name.as_str(), now) => Coverage::Covered {
-                        days_left: tls::days_left(&cert, now),
-                    },
-                    Ok(cert) if cert.not_after <= now => Coverage::NotCovered {
-                        why: format!(
-                            "the certificate expired {} days ago",
-                            -tls::days_left(&cert, now)
-                        ),
-                    },
-                    Ok(cert) if cert.not_before > now => Coverage::NotCovered {
-                        why: "the certificate is not valid yet".into(),
-                    },
-                    Ok(_) => Coverage::NotCovered {
-                        why: "the presented certificate does not name it".into(),
-                    },
-                    Err(e) => Coverage::Unknown { why: e.to_string() },
-                };
+            let found = tls::probe(ip, opts.tls_port, name.as_str(), opts.tls_timeout).await;
+            let coverage = coverage(&name, found, now);
             progress.advance();
             (name, coverage)
         })
@@ -243,10 +158,31 @@ pub async fn run(
         tls_ms = started.elapsed().as_millis() as u64,
         "certificate checks done"
     );
-    Ok(Checks {
-        dns_checked: true,
-        dns,
-        tls,
-        system_resolvers: resolver.system_name_servers().map(<[IpAddr]>::to_vec),
-    })
+    tls
+}
+
+/// What a probe for `name` found says about its coverage at `now`.
+fn coverage(
+    name: &DomainName,
+    found: Result<tls::PresentedCert, tls::TlsProbeError>,
+    now: i64,
+) -> Coverage {
+    match found {
+        Ok(cert) if tls::covers(&cert, name.as_str(), now) => Coverage::Covered {
+            days_left: tls::days_left(&cert, now),
+        },
+        Ok(cert) if cert.not_after <= now => Coverage::NotCovered {
+            why: format!(
+                "the certificate expired {} days ago",
+                -tls::days_left(&cert, now)
+            ),
+        },
+        Ok(cert) if cert.not_before > now => Coverage::NotCovered {
+            why: "the certificate is not valid yet".into(),
+        },
+        Ok(_) => Coverage::NotCovered {
+            why: "the presented certificate does not name it".into(),
+        },
+        Err(e) => Coverage::Unknown { why: e.to_string() },
+    }
 }

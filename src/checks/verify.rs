@@ -3,57 +3,16 @@
 //! covering it, or the time allowed is up. Reports what was presented; decides nothing.
 
 use super::tls;
-use crate::model::DomainName;
+use crate::model::{DomainName, NameVerification, Presented};
 use futures_util::StreamExt;
-use serde::Serialize;
 use std::net::IpAddr;
 use std::time::Duration;
 
+// moved to model; re-exported for the commands until they import it from there
+pub use crate::model::Verification;
+
 /// Pause between rounds of probes for the names not verified yet.
 const ROUND_PAUSE: Duration = Duration::from_secs(5);
-
-/// The outcome of verifying the names of one apply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Verification {
-    /// The time allowed, in seconds (`--verify SECS`).
-    pub allowed_secs: u64,
-    /// One per name, sorted by name.
-    pub names: Vec<NameVerification>,
-}
-
-impl Verification {
-    pub fn verified(&self) -> usize {
-        self.names.iter().filter(|n| n.verified).count()
-    }
-
-    pub fn unverified(&self) -> usize {
-        self.names.len() - self.verified()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NameVerification {
-    pub name: DomainName,
-    /// The server presented a certificate covering the name.
-    pub verified: bool,
-    /// What the server presented at the last probe; `None` when no certificate was read.
-    pub presented: Option<Presented>,
-    /// Why it is not verified: the probe's error, or why the certificate does not cover it.
-    pub why: Option<String>,
-    /// Probes made.
-    pub probes: u32,
-}
-
-/// A certificate as the server presented it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Presented {
-    /// Its DNS names, as presented (lower case).
-    pub names: Vec<String>,
-    /// End of validity, UTC seconds.
-    pub not_after: i64,
-    /// Whole days left at the last probe.
-    pub days_left: i64,
-}
 
 /// How to probe.
 #[derive(Debug, Clone, Copy)]
@@ -112,32 +71,7 @@ pub async fn verify(ip: Option<IpAddr>, names: &[DomainName], opts: VerifyOption
                 .await;
         let now = jiff::Timestamp::now().as_second();
         for (i, found) in probed {
-            let s = &mut state[i];
-            s.probes += 1;
-            match found {
-                Ok(cert) => {
-                    s.verified = tls::covers(&cert, s.name.as_str(), now);
-                    s.why = (!s.verified).then(|| {
-                        if cert.not_after <= now {
-                            "the presented certificate has expired".to_string()
-                        } else if cert.not_before > now {
-                            "the presented certificate is not valid yet".to_string()
-                        } else {
-                            "the presented certificate does not name it".to_string()
-                        }
-                    });
-                    s.presented = Some(Presented {
-                        days_left: tls::days_left(&cert, now),
-                        names: cert.names,
-                        not_after: cert.not_after,
-                    });
-                }
-                Err(e) => {
-                    s.verified = false;
-                    s.presented = None;
-                    s.why = Some(e.to_string());
-                }
-            }
+            record(&mut state[i], found, now);
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() || state.iter().all(|s| s.verified) {
@@ -148,5 +82,38 @@ pub async fn verify(ip: Option<IpAddr>, names: &[DomainName], opts: VerifyOption
     Verification {
         allowed_secs,
         names: state,
+    }
+}
+
+/// What one probe found for a name, at `now`.
+fn record(
+    s: &mut NameVerification,
+    found: Result<tls::PresentedCert, tls::TlsProbeError>,
+    now: i64,
+) {
+    s.probes += 1;
+    match found {
+        Ok(cert) => {
+            s.verified = tls::covers(&cert, s.name.as_str(), now);
+            s.why = (!s.verified).then(|| {
+                if cert.not_after <= now {
+                    "the presented certificate has expired".to_string()
+                } else if cert.not_before > now {
+                    "the presented certificate is not valid yet".to_string()
+                } else {
+                    "the presented certificate does not name it".to_string()
+                }
+            });
+            s.presented = Some(Presented {
+                days_left: tls::days_left(&cert, now),
+                names: cert.names,
+                not_after: cert.not_after,
+            });
+        }
+        Err(e) => {
+            s.verified = false;
+            s.presented = None;
+            s.why = Some(e.to_string());
+        }
     }
 }

@@ -257,7 +257,7 @@ async fn check_saved(
         history,
     )
     .await?;
-    let fresh = planned.json(true);
+    let fresh = planned.json();
     if fresh.fingerprint.as_deref() == Some(saved.fingerprint.as_str()) {
         return Ok(Step::Planned(Box::new(planned)));
     }

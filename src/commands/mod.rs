@@ -196,11 +196,16 @@ pub struct Planned {
 }
 
 impl Planned {
-    /// The JSON plan with its fingerprint; with `keep_inputs`, as `plan --out` saves it.
-    pub fn json(&self, keep_inputs: bool) -> render::json::JsonPlan {
+    /// The JSON plan with its fingerprint, as `plan --format json` prints it.
+    pub fn json(&self) -> render::json::JsonPlan {
         let mut json = render::json::to_json_plan(&self.plan);
-        saved::seal(&mut json, &self.inputs, keep_inputs);
+        saved::seal(&mut json, &self.inputs);
         json
+    }
+
+    /// The plan as `plan --out` saves it: the JSON plan with the inputs it was computed from.
+    pub fn saved(&self) -> saved::SavedPlan {
+        saved::SavedPlan::new(render::json::to_json_plan(&self.plan), self.inputs.clone())
     }
 }
 
@@ -312,9 +317,9 @@ pub fn render_plan(format: Format, out: &Output, planned: &Planned) -> String {
 pub fn render_plan_within(format: Format, out: &Output, planned: &Planned, limit: usize) -> String {
     match format {
         Format::Text => render::text::plan(&planned.plan, out.style),
-        Format::Json => render::json::pretty(&planned.json(false)),
+        Format::Json => render::json::pretty(&planned.json()),
         Format::Markdown => {
-            let json = planned.json(false);
+            let json = planned.json();
             let origin = render::markdown::Origin {
                 file: planned.inputs.desired_file.clone(),
                 commit: ["GITHUB_SHA", "CI_COMMIT_SHA"]

@@ -37,12 +37,12 @@ pub async fn run(config: &Config, args: &PlanCommandArgs, out: &Output) -> anyho
         out.print(&render_plan(run.format, out, &planned));
         if let Some(path) = &args.out {
             check_out_path(path, &paths)?;
-            let saved = planned.json(true);
+            let saved = planned.saved();
             write_saved(
                 out,
                 path,
                 &render::json::pretty(&saved),
-                saved.fingerprint.as_deref(),
+                Some(saved.fingerprint()),
             )?;
         }
         tracing::info!(requests = one.session.client.request_count(), "plan done");
@@ -66,7 +66,7 @@ pub async fn run(config: &Config, args: &PlanCommandArgs, out: &Output) -> anyho
             out,
             path,
             &render::json::pretty(&saved),
-            saved.fingerprint.as_deref(),
+            Some(&saved.fingerprint),
         )?;
     }
     Ok(targets::aggregate(planned.iter().map(|p| match p {
@@ -109,7 +109,7 @@ pub fn render_many(
     all_requests: Option<u64>,
 ) -> String {
     if format == Format::Json {
-        return render::json::pretty(&json_many(targets, planned, false));
+        return render::json::pretty(&json_many(targets, planned));
     }
     let parts = targets
         .iter()
@@ -176,46 +176,33 @@ fn status(plan: &Plan) -> String {
     }
 }
 
-/// The JSON of several files' plans; with `keep_inputs`, as `plan --out` saves them.
+/// The JSON of several files' plans, as `plan --format json` prints them.
 pub fn json_many(
     targets: &[Target],
     planned: &[anyhow::Result<Planned>],
-    keep_inputs: bool,
 ) -> render::json::JsonPlans {
-    let plans: Vec<render::json::JsonTargetPlan> = targets
-        .iter()
-        .zip(planned)
-        .map(|(t, p)| match p {
-            Ok(p) => render::json::JsonTargetPlan {
-                file: t.desired.source.clone(),
-                error: None,
-                plan: Some(p.json(keep_inputs)),
-            },
-            Err(e) => render::json::JsonTargetPlan {
-                file: t.desired.source.clone(),
-                error: Some(crate::output::error_text(e)),
-                plan: None,
-            },
-        })
-        .collect();
-    let fingerprint = keep_inputs.then(|| {
-        crate::saved::fleet_fingerprint(plans.iter().map(|p| {
-            (
-                p.file.as_str(),
-                p.plan.as_ref().and_then(|j| j.fingerprint.as_deref()),
-                p.error.as_deref(),
-            )
-        }))
-    });
-    render::json::JsonPlans {
-        format_version: render::json::FORMAT_VERSION,
-        fingerprint,
-        plans,
-    }
+    render::json::JsonPlans::new(per_file(targets, planned, Planned::json))
 }
 
-fn saved_many(targets: &[Target], planned: &[anyhow::Result<Planned>]) -> render::json::JsonPlans {
-    json_many(targets, planned, true)
+/// Several files' plans as `plan --out` saves them.
+fn saved_many(targets: &[Target], planned: &[anyhow::Result<Planned>]) -> crate::saved::SavedPlans {
+    crate::saved::SavedPlans::new(per_file(targets, planned, Planned::saved))
+}
+
+/// Each file with `made` of its plan, or the error that kept it from one.
+fn per_file<T>(
+    targets: &[Target],
+    planned: &[anyhow::Result<Planned>],
+    made: impl Fn(&Planned) -> T,
+) -> Vec<(String, Result<T, String>)> {
+    targets
+        .iter()
+        .zip(planned)
+        .map(|(t, p)| {
+            let plan = p.as_ref().map(&made).map_err(crate::output::error_text);
+            (t.desired.source.clone(), plan)
+        })
+        .collect()
 }
 
 fn write_saved(

@@ -5,15 +5,15 @@ use crate::exit::Exit;
 use crate::output::Output;
 
 /// The schema text, exactly as committed under `schema/`. The desired file is read, so its
-/// schema says what is accepted; the plan is written, so its schema says what is printed (a
-/// field skipped when empty is optional, an `Option` printed as `null` is required).
+/// schema says what is accepted; the plan is written, so its schema says what is printed or
+/// saved (a field skipped when empty is optional, an `Option` printed as `null` is required).
 pub fn schema_json(kind: SchemaKind) -> String {
     let schema = match kind {
         SchemaKind::Desired => schemars::schema_for!(crate::desired::raw::RawFile),
         SchemaKind::Plan => schemars::generate::SchemaSettings::default()
             .for_serialize()
             .into_generator()
-            .into_root_schema_for::<crate::render::json::JsonPlanOutput>(),
+            .into_root_schema_for::<crate::saved::PlanDocument>(),
     };
     crate::render::json::pretty(&schema)
 }

@@ -9,6 +9,7 @@ pub mod raw;
 pub mod yaml;
 
 use crate::model::{DomainName, DomainSettings, Redirection};
+use ipnet::IpNet;
 use name::Pattern;
 use raw::{
     RawDefaults, RawDns, RawDomain, RawRemovals, RawSsl, RawTarget, SslEnvironment, SslMode, State,
@@ -52,10 +53,19 @@ pub struct DesiredDomain {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DnsPolicy {
     pub require: bool,
-    /// IPs and CIDRs, syntax checked.
-    pub also_accept: Vec<String>,
+    /// The networks that count as "the server" besides its own address, as written.
+    pub also_accept: Vec<AlsoAccept>,
     /// `dns.server_ip`: the server's address when RunCloud's answer holds none.
     pub server_ip: Option<std::net::IpAddr>,
+}
+
+/// One `dns.also_accept` entry: the network it stands for (an IP address is a network of one),
+/// parsed once when the file is validated, and the entry as written, which a saved plan keeps
+/// as the reviewer saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlsoAccept {
+    pub net: IpNet,
+    pub written: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,6 +320,33 @@ impl Validator {
             );
             return None;
         };
+        self.top_level_keys(entries);
+        self.version(root);
+        let target = self.target(root);
+        let defaults: RawDefaults = self.section(root.get("defaults"), "defaults");
+        let ssl: RawSsl = self.section(root.get("ssl"), "ssl");
+        let dns: RawDns = self.section(root.get("dns"), "dns");
+        let removals: RawRemovals = self.section(root.get("removals"), "removals");
+        let dns = self.dns_policy(root.get("dns"), dns);
+        let policy = self.removal_policy(root.get("removals"), removals);
+
+        let default_www = defaults.www.unwrap_or(WwwSetting::Flag(DEFAULT_WWW));
+        let default_redirection = defaults.redirection.unwrap_or(DEFAULT_REDIRECTION);
+        let (domains, tombstones) = self.domains(root, default_www, default_redirection, &policy);
+
+        Some(Desired {
+            source: file.to_string(),
+            target,
+            ssl_mode: ssl.mode.unwrap_or_default(),
+            ssl_environment: ssl.environment.unwrap_or_default(),
+            dns,
+            removals: policy,
+            domains,
+            tombstones,
+        })
+    }
+
+    fn top_level_keys(&mut self, entries: &[(Node, Node)]) {
         for (k, _) in entries {
             match k.as_str() {
                 Some(key) if raw::TOP_LEVEL_KEYS.contains(&key) => {}
@@ -328,6 +365,9 @@ impl Validator {
                 }
             }
         }
+    }
+
+    fn version(&mut self, root: &Node) {
         match root.get("version").map(|n| &n.value) {
             Some(Value::Int(1)) => {}
             Some(_) => self.problem(
@@ -341,7 +381,9 @@ impl Validator {
                 "add `version: 1` as the first line",
             ),
         }
+    }
 
+    fn target(&mut self, root: &Node) -> Target {
         let target: RawTarget = self.section(root.get("target"), "target");
         for (key, value) in [("server", target.server), ("app", target.app)] {
             if value == Some(0) {
@@ -353,30 +395,31 @@ impl Validator {
                 );
             }
         }
-        let defaults: RawDefaults = self.section(root.get("defaults"), "defaults");
-        let ssl: RawSsl = self.section(root.get("ssl"), "ssl");
-        let dns: RawDns = self.section(root.get("dns"), "dns");
-        let removals: RawRemovals = self.section(root.get("removals"), "removals");
+        Target {
+            server: target.server,
+            app: target.app,
+        }
+    }
 
-        let dns_node = root.get("dns");
-        let also_accept = dns.also_accept.unwrap_or_default();
-        for (i, entry) in also_accept.iter().enumerate() {
-            if let Err(why) = check_ip_or_cidr(entry) {
-                let line =
-                    dns_node
-                        .and_then(|d| d.get("also_accept"))
-                        .and_then(|n| match &n.value {
-                            Value::Seq(items) => items.get(i).map(|n| n.line),
-                            _ => None,
-                        });
-                self.problem(
-                    line,
-                    format!("`dns.also_accept` entry `{entry}` is invalid: {why}"),
-                    "write an IP address (203.0.113.7, 2001:db8::1) or a CIDR (203.0.113.0/24)",
-                );
+    /// `dns`: each `also_accept` entry read into a network, and `server_ip` into an address.
+    fn dns_policy(&mut self, dns_node: Option<&Node>, dns: RawDns) -> DnsPolicy {
+        let mut also_accept = Vec::new();
+        for (i, entry) in dns.also_accept.unwrap_or_default().into_iter().enumerate() {
+            match parse_ip_or_cidr(&entry) {
+                Ok(net) => also_accept.push(AlsoAccept {
+                    net,
+                    written: entry,
+                }),
+                Err(why) => {
+                    let line = item_line(dns_node, "also_accept", i);
+                    self.problem(
+                        line,
+                        format!("`dns.also_accept` entry `{entry}` is invalid: {why}"),
+                        "write an IP address (203.0.113.7, 2001:db8::1) or a CIDR (203.0.113.0/24)",
+                    );
+                }
             }
         }
-
         let server_ip = match dns.server_ip.as_deref().map(str::trim) {
             None => None,
             Some(raw) => match raw.parse::<std::net::IpAddr>() {
@@ -392,20 +435,21 @@ impl Validator {
                 }
             },
         };
+        DnsPolicy {
+            require: dns.require.unwrap_or(true),
+            also_accept,
+            server_ip,
+        }
+    }
 
-        let rem_node = root.get("removals");
+    /// `removals`: the protect patterns, the grace period and the caps.
+    fn removal_policy(&mut self, rem_node: Option<&Node>, removals: RawRemovals) -> RemovalPolicy {
         let mut protect = Vec::new();
         for (i, p) in removals.protect.unwrap_or_default().iter().enumerate() {
             match Pattern::parse(p) {
                 Ok(pat) => protect.push(pat),
                 Err(e) => {
-                    let line =
-                        rem_node
-                            .and_then(|r| r.get("protect"))
-                            .and_then(|n| match &n.value {
-                                Value::Seq(items) => items.get(i).map(|n| n.line),
-                                _ => None,
-                            });
+                    let line = item_line(rem_node, "protect", i);
                     self.problem(
                         line,
                         format!("`removals.protect` entry `{p}` is invalid: {e}"),
@@ -443,35 +487,13 @@ impl Validator {
                 "use a percentage from 0 to 100",
             );
         }
-        let policy = RemovalPolicy {
+        RemovalPolicy {
             prune: removals.prune.unwrap_or(false),
             protect,
             max: removals.max.unwrap_or(DEFAULT_MAX_REMOVALS),
             max_percent: removals.max_percent.unwrap_or(DEFAULT_MAX_PERCENT),
             grace,
-        };
-
-        let default_www = defaults.www.unwrap_or(WwwSetting::Flag(DEFAULT_WWW));
-        let default_redirection = defaults.redirection.unwrap_or(DEFAULT_REDIRECTION);
-        let (domains, tombstones) = self.domains(root, default_www, default_redirection, &policy);
-
-        Some(Desired {
-            source: file.to_string(),
-            target: Target {
-                server: target.server,
-                app: target.app,
-            },
-            ssl_mode: ssl.mode.unwrap_or_default(),
-            ssl_environment: ssl.environment.unwrap_or_default(),
-            dns: DnsPolicy {
-                require: dns.require.unwrap_or(true),
-                also_accept,
-                server_ip,
-            },
-            removals: policy,
-            domains,
-            tombstones,
-        })
+        }
     }
 
     fn domains(
@@ -481,7 +503,44 @@ impl Validator {
         default_redirection: Redirection,
         policy: &RemovalPolicy,
     ) -> (Vec<DesiredDomain>, Vec<DomainName>) {
-        let items: &[Node] = match root.get("domains") {
+        let defaults = (default_www, default_redirection);
+        // name -> (line, settings; `None` for a tombstone)
+        let mut seen: BTreeMap<DomainName, (usize, Option<DomainSettings>)> = BTreeMap::new();
+        for item in self.domain_items(root) {
+            let Some((raw, name, settings)) = self.entry(item, defaults, policy) else {
+                continue;
+            };
+            if let Some((first, _)) = seen.get(&name) {
+                let same = if raw.trim() == name.as_str() {
+                    String::new()
+                } else {
+                    format!(" (`{}` normalises to it)", raw.trim())
+                };
+                self.problem(
+                    item.line,
+                    format!("`{name}` is listed twice{same}: first on line {first}"),
+                    "keep one entry per name; merge their settings",
+                );
+                continue;
+            }
+            seen.insert(name, (item.line, settings));
+        }
+        self.www_twins(&seen);
+        let mut domains = Vec::new();
+        let mut tombstones = Vec::new();
+        for (name, (_, settings)) in seen {
+            match settings {
+                Some(settings) => domains.push(DesiredDomain { name, settings }),
+                None => tombstones.push(name),
+            }
+        }
+        (domains, tombstones)
+    }
+
+    /// The entries of `domains`: none when it is missing (a problem), null, or not a list (a
+    /// problem).
+    fn domain_items<'n>(&mut self, root: &'n Node) -> &'n [Node] {
+        match root.get("domains") {
             None => {
                 self.problem(None, "`domains` is missing".to_string(), "add `domains:` with one name per line (`- shop.example.org`), or `domains: []`");
                 &[]
@@ -501,82 +560,83 @@ impl Validator {
                 );
                 &[]
             }
-        };
-        // name -> (line, present?, settings)
-        let mut seen: BTreeMap<DomainName, (usize, Option<DomainSettings>)> = BTreeMap::new();
-        for item in items {
-            let raw: RawDomain = match &item.value {
-                Value::Str(s) => RawDomain {
-                    name: s.clone(),
-                    ..RawDomain::default()
-                },
-                Value::Map(_) => {
-                    let what = match item.get("name").and_then(Node::as_str) {
-                        Some(n) => format!("domains entry {n}"),
-                        None => "domains entry".to_string(),
-                    };
-                    match self.mapping::<RawDomain>(item, &what, &["name"]) {
-                        Some(r) => r,
-                        None => continue,
-                    }
-                }
-                _ => {
-                    self.problem(item.line, format!("a `domains` entry must be a name or a mapping with `name:`, but it is {}", item.kind()), "write `- shop.example.org` or `- name: shop.example.org`");
-                    continue;
-                }
-            };
-            let name = match name::normalise(&raw.name) {
-                Ok(n) => n,
-                Err(e) => {
-                    self.problem(
-                        item.line,
-                        format!("`{}` is not a valid domain name: {e}", raw.name),
-                        "correct the name or remove the entry",
-                    );
-                    continue;
-                }
-            };
-            let settings = match raw.state.unwrap_or_default() {
-                State::Absent => {
-                    if raw.www.is_some() || raw.redirection.is_some() {
-                        self.problem(
-                            item.line,
-                            format!("`{name}` has `state: absent` and also `www`/`redirection`"),
-                            "a removed name has no settings; drop `www` and `redirection`",
-                        );
-                    }
-                    if let Some(p) = policy.protect.iter().find(|p| p.matches(&name)) {
-                        self.problem(item.line, format!("`{name}` has `state: absent` but is protected by `{p}` in `removals.protect`"), "remove the tombstone, or remove the name from `removals.protect` first");
-                    }
-                    None
-                }
-                State::Present => {
-                    let www = match raw.www.unwrap_or(default_www) {
-                        WwwSetting::Flag(b) => b,
-                        WwwSetting::Mode(WwwMode::Apex) => name::is_registrable(&name),
-                    };
-                    Some(DomainSettings {
-                        www,
-                        redirection: raw.redirection.unwrap_or(default_redirection),
-                    })
-                }
-            };
-            if let Some((first, _)) = seen.get(&name) {
-                let same = if raw.name.trim() == name.as_str() {
-                    String::new()
-                } else {
-                    format!(" (`{}` normalises to it)", raw.name.trim())
+        }
+    }
+
+    /// One entry of `domains`: the name as written, normalised, and its settings (`None` for
+    /// a tombstone); `None` when the entry is broken (each problem recorded).
+    fn entry(
+        &mut self,
+        item: &Node,
+        (default_www, default_redirection): (WwwSetting, Redirection),
+        policy: &RemovalPolicy,
+    ) -> Option<(String, DomainName, Option<DomainSettings>)> {
+        let raw: RawDomain = match &item.value {
+            Value::Str(s) => RawDomain {
+                name: s.clone(),
+                ..RawDomain::default()
+            },
+            Value::Map(_) => {
+                let what = match item.get("name").and_then(Node::as_str) {
+                    Some(n) => format!("domains entry {n}"),
+                    None => "domains entry".to_string(),
                 };
+                self.mapping::<RawDomain>(item, &what, &["name"])?
+            }
+            _ => {
                 self.problem(
                     item.line,
-                    format!("`{name}` is listed twice{same}: first on line {first}"),
-                    "keep one entry per name; merge their settings",
+                    format!(
+                        "a `domains` entry must be a name or a mapping with `name:`, but it is {}",
+                        item.kind()
+                    ),
+                    "write `- shop.example.org` or `- name: shop.example.org`",
                 );
-                continue;
+                return None;
             }
-            seen.insert(name, (item.line, settings));
-        }
-        for (name, (line, settings)) in &seen {
+        };
+        let name = match name::normalise(&raw.name) {
+            Ok(n) => n,
+            Err(e) => {
+                self.problem(
+                    item.line,
+                    format!("`{}` is not a valid domain name: {e}", raw.name),
+                    "correct the name or remove the entry",
+                );
+                return None;
+            }
+        };
+        let settings = match raw.state.unwrap_or_default() {
+            State::Absent => {
+                if raw.www.is_some() || raw.redirection.is_some() {
+                    self.problem(
+                        item.line,
+                        format!("`{name}` has `state: absent` and also `www`/`redirection`"),
+                        "a removed name has no settings; drop `www` and `redirection`",
+                    );
+                }
+                if let Some(p) = policy.protect.iter().find(|p| p.matches(&name)) {
+                    self.problem(item.line, format!("`{name}` has `state: absent` but is protected by `{p}` in `removals.protect`"), "remove the tombstone, or remove the name from `removals.protect` first");
+                }
+                None
+            }
+            State::Present => {
+                let www = match raw.www.unwrap_or(default_www) {
+                    WwwSetting::Flag(b) => b,
+                    WwwSetting::Mode(WwwMode::Apex) => name::is_registrable(&name),
+                };
+                Some(DomainSettings {
+                    www,
+                    redirection: raw.redirection.unwrap_or(default_redirection),
+                })
+            }
+        };
+        Some((raw.name, name, settings))
+    }
+
+    /// `www.x` listed beside `x` with `www: true`: the same host twice.
+    fn www_twins(&mut self, seen: &BTreeMap<DomainName, (usize, Option<DomainSettings>)>) {
+        for (name, (line, settings)) in seen {
             if settings.is_none() {
                 continue;
             }
@@ -590,16 +650,17 @@ impl Validator {
                 self.problem(*line, format!("`{name}` is the www twin of `{apex}` (line {apex_line}), which has `www: true`: the same host would be listed twice"), format!("remove `{name}`, or set `www: false` on `{apex}`"));
             }
         }
-        let mut domains = Vec::new();
-        let mut tombstones = Vec::new();
-        for (name, (_, settings)) in seen {
-            match settings {
-                Some(settings) => domains.push(DesiredDomain { name, settings }),
-                None => tombstones.push(name),
-            }
-        }
-        (domains, tombstones)
     }
+}
+
+/// The line of item `i` of the list under `key` in `section`, when it is a list.
+fn item_line(section: Option<&Node>, key: &str, i: usize) -> Option<usize> {
+    section
+        .and_then(|s| s.get(key))
+        .and_then(|n| match &n.value {
+            Value::Seq(items) => items.get(i).map(|n| n.line),
+            _ => None,
+        })
 }
 
 fn fix_for(what: &str, key: &str) -> String {
@@ -616,8 +677,8 @@ fn fix_for(what: &str, key: &str) -> String {
     }
 }
 
-/// Checks that `s` is an IP address or a CIDR block.
-pub fn check_ip_or_cidr(s: &str) -> Result<(), String> {
+/// The network `s` stands for: an IP address (a network of one) or a CIDR block.
+pub fn parse_ip_or_cidr(s: &str) -> Result<IpNet, String> {
     let s = s.trim();
     let (addr, prefix) = match s.split_once('/') {
         Some((a, p)) => (a, Some(p)),
@@ -626,16 +687,17 @@ pub fn check_ip_or_cidr(s: &str) -> Result<(), String> {
     let ip: std::net::IpAddr = addr
         .parse()
         .map_err(|_| format!("`{addr}` is not an IP address"))?;
-    if let Some(p) = prefix {
-        let bits: u8 = p
-            .parse()
-            .map_err(|_| format!("`/{p}` is not a prefix length"))?;
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        if bits > max {
-            return Err(format!("a prefix of /{bits} is longer than /{max}"));
-        }
-    }
-    Ok(())
+    let Some(p) = prefix else {
+        return Ok(IpNet::from(ip));
+    };
+    let bits: u8 = p
+        .parse()
+        .map_err(|_| format!("`/{p}` is not a prefix length"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    // The address's bits past the prefix do not matter: 10.0.0.5/24 is 10.0.0.0/24.
+    IpNet::new(ip, bits)
+        .map(|net| net.trunc())
+        .map_err(|_| format!("a prefix of /{bits} is longer than /{max}"))
 }
 
 #[cfg(test)]

@@ -146,6 +146,16 @@ fn bad_values_name_the_key_and_the_fix() {
 
     let p = one("version: 1\ndns:\n  also_accept: [10.0.0.0/33]\ndomains: []\n");
     assert_eq!(p.line, Some(3));
+    assert_eq!(
+        p.message,
+        "`dns.also_accept` entry `10.0.0.0/33` is invalid: a prefix of /33 is longer than /32"
+    );
+
+    let p = one("version: 1\ndns:\n  also_accept: [proxy.example]\ndomains: []\n");
+    assert_eq!(
+        p.message,
+        "`dns.also_accept` entry `proxy.example` is invalid: `proxy.example` is not an IP address"
+    );
 
     let p = one("version: 2\ndomains: []\n");
     assert_eq!(p.line, Some(1));
@@ -227,4 +237,43 @@ mod no_panic {
             }
         }
     }
+}
+
+#[test]
+fn also_accept_is_read_once_into_networks_and_kept_as_written() {
+    let d = load_str(
+        "version: 1\ndns:\n  also_accept: [203.0.113.7, 10.0.0.5/24, ' 2001:db8::1 ', 2001:db8::/32]\ndomains: []\n",
+        "d.yaml",
+    )
+    .unwrap();
+    let nets: Vec<String> = d
+        .dns
+        .also_accept
+        .iter()
+        .map(|a| a.net.to_string())
+        .collect();
+    assert_eq!(
+        nets,
+        [
+            "203.0.113.7/32",
+            "10.0.0.0/24",
+            "2001:db8::1/128",
+            "2001:db8::/32"
+        ]
+    );
+    let written: Vec<&str> = d
+        .dns
+        .also_accept
+        .iter()
+        .map(|a| a.written.as_str())
+        .collect();
+    assert_eq!(
+        written,
+        [
+            "203.0.113.7",
+            "10.0.0.5/24",
+            " 2001:db8::1 ",
+            "2001:db8::/32"
+        ]
+    );
 }

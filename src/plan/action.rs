@@ -1,8 +1,9 @@
-//! What a plan does: `Action` (add, update, remove, SSL order) and its kinds.
+//! What a plan does: `Action` (add, update, remove, SSL order), its kinds, and the `Phase` of
+//! apply it runs in.
 //!
 //! Data only; the planner makes them, `apply` carries them out, the renderers show them.
 
-use crate::model::{DomainKind, DomainName, DomainSettings};
+use crate::model::{ActionKind, DomainKind, DomainName, DomainSettings};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,32 +86,33 @@ impl Action {
         }
     }
 
-    /// The phase `apply` runs it in: 0 removals, 1 additions and updates, 2 SSL.
-    pub fn phase(&self) -> u8 {
+    /// The phase `apply` runs it in.
+    pub fn phase(&self) -> Phase {
         match self {
-            Action::Remove { .. } => 0,
-            Action::Add { .. } | Action::Update { .. } => 1,
-            Action::Ssl { .. } => 2,
+            Action::Remove { .. } => Phase::Removals,
+            Action::Add { .. } | Action::Update { .. } => Phase::AddsAndUpdates,
+            Action::Ssl { .. } => Phase::Ssl,
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ActionKind {
-    Remove,
-    Add,
-    Update,
+/// The phases of apply, in the order they run: removals, then additions and updates, then SSL.
+/// A phase starts once the one before it has ended, so the SSL orders cover the names the
+/// domain changes left attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    Removals,
+    AddsAndUpdates,
     Ssl,
 }
 
-impl ActionKind {
+impl Phase {
+    /// How the phase is named in logs.
     pub fn as_str(self) -> &'static str {
         match self {
-            ActionKind::Remove => "remove",
-            ActionKind::Add => "add",
-            ActionKind::Update => "update",
-            ActionKind::Ssl => "ssl",
+            Phase::Removals => "removals",
+            Phase::AddsAndUpdates => "additions and updates",
+            Phase::Ssl => "ssl",
         }
     }
 }

@@ -3,9 +3,8 @@
 //! presented certificate does not cover (or whose certificate could not be read), and deferred
 //! items. Pure: a selection of the plan's own data, each with its level.
 
-use super::{Action, ActionKind, DeferReason, Gate, Level, Plan, Warning, WarningKind};
-use crate::checks::Coverage;
-use crate::model::DomainName;
+use super::{Action, DeferReason, Gate, Level, Plan, Warning, WarningKind};
+use crate::model::{ActionKind, Coverage, DomainName};
 use serde::Serialize;
 
 /// The findings of one audit, in the order they are shown.

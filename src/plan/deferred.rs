@@ -1,9 +1,9 @@
 //! What a plan holds back (`Deferred`, with its `DeferReason`) and leaves alone on purpose
 //! (`Kept`). Data and its wording only.
 
+use super::CERTIFICATE_NAME_LIMIT;
 use super::ledger::{LetsEncryptLimit, time_text};
-use super::{ActionKind, CERTIFICATE_NAME_LIMIT};
-use crate::model::{DomainName, DomainSettings};
+use crate::model::{ActionKind, DomainName, DomainSettings};
 use serde::Serialize;
 use std::fmt;
 
@@ -139,19 +139,7 @@ impl fmt::Display for DeferReason {
             DeferReason::AutoSsl {
                 not_covered,
                 assumed,
-            } => {
-                let shown: Vec<&str> = not_covered.iter().take(5).map(DomainName::as_str).collect();
-                let why = auto_ssl_why(*assumed);
-                if shown.is_empty() {
-                    write!(f, "{why}, so no order is placed")
-                } else {
-                    write!(
-                        f,
-                        "{why}, so no order is placed; not covered now: {}",
-                        shown.join(", ")
-                    )
-                }
-            }
+            } => held_by_auto_ssl(f, not_covered, *assumed),
             DeferReason::CustomCertificate {
                 certificate_id,
                 method,
@@ -169,44 +157,13 @@ impl fmt::Display for DeferReason {
                 failures,
                 due_at,
                 last_error,
-            } => {
-                let orders = if *failures == 1 {
-                    "the last order for these names failed".to_string()
-                } else {
-                    format!("the last {failures} orders for these names failed")
-                };
-                write!(
-                    f,
-                    "{orders} ({last_error}); backing off until {} (1 h after a failure, 6 h after two in a row, 24 h after more) — fix the cause, or pass --retry-now NAME to order now",
-                    time_text(*due_at)
-                )
-            }
+            } => backing_off(f, *failures, *due_at, last_error),
             DeferReason::LetsEncryptLimit {
                 limit,
                 key,
                 count,
                 due_at,
-            } => {
-                let counted = match limit {
-                    LetsEncryptLimit::FailedValidations => {
-                        format!("{key} failed validation {count} times in the last hour")
-                    }
-                    LetsEncryptLimit::DuplicateCertificate => {
-                        format!("{count} were ordered for these names in the last 7 days")
-                    }
-                    LetsEncryptLimit::CertificatesPerRegisteredDomain => {
-                        format!("{key} has {count} in the last 7 days, this run's orders included")
-                    }
-                };
-                let due = match due_at {
-                    Some(t) => format!("due {}", time_text(*t)),
-                    None => "ordered on a later run".to_string(),
-                };
-                write!(
-                    f,
-                    "over Let's Encrypt's limit of {limit} ({counted}, by the ledger); {due}"
-                )
-            }
+            } => over_limit(f, *limit, key, *count, *due_at),
             DeferReason::RunCap {
                 registered_domain,
                 cap,
@@ -216,6 +173,73 @@ impl fmt::Display for DeferReason {
             ),
         }
     }
+}
+
+/// The wording of `DeferReason::AutoSsl`.
+fn held_by_auto_ssl(
+    f: &mut fmt::Formatter<'_>,
+    not_covered: &[DomainName],
+    assumed: bool,
+) -> fmt::Result {
+    let shown: Vec<&str> = not_covered.iter().take(5).map(DomainName::as_str).collect();
+    let why = auto_ssl_why(assumed);
+    if shown.is_empty() {
+        write!(f, "{why}, so no order is placed")
+    } else {
+        write!(
+            f,
+            "{why}, so no order is placed; not covered now: {}",
+            shown.join(", ")
+        )
+    }
+}
+
+/// The wording of `DeferReason::BackingOff`.
+fn backing_off(
+    f: &mut fmt::Formatter<'_>,
+    failures: u32,
+    due_at: i64,
+    last_error: &str,
+) -> fmt::Result {
+    let orders = if failures == 1 {
+        "the last order for these names failed".to_string()
+    } else {
+        format!("the last {failures} orders for these names failed")
+    };
+    write!(
+        f,
+        "{orders} ({last_error}); backing off until {} (1 h after a failure, 6 h after two in a row, 24 h after more) — fix the cause, or pass --retry-now NAME to order now",
+        time_text(due_at)
+    )
+}
+
+/// The wording of `DeferReason::LetsEncryptLimit`.
+fn over_limit(
+    f: &mut fmt::Formatter<'_>,
+    limit: LetsEncryptLimit,
+    key: &DomainName,
+    count: usize,
+    due_at: Option<i64>,
+) -> fmt::Result {
+    let counted = match limit {
+        LetsEncryptLimit::FailedValidations => {
+            format!("{key} failed validation {count} times in the last hour")
+        }
+        LetsEncryptLimit::DuplicateCertificate => {
+            format!("{count} were ordered for these names in the last 7 days")
+        }
+        LetsEncryptLimit::CertificatesPerRegisteredDomain => {
+            format!("{key} has {count} in the last 7 days, this run's orders included")
+        }
+    };
+    let due = match due_at {
+        Some(t) => format!("due {}", time_text(t)),
+        None => "ordered on a later run".to_string(),
+    };
+    write!(
+        f,
+        "over Let's Encrypt's limit of {limit} ({counted}, by the ledger); {due}"
+    )
 }
 
 /// Why AutoSSL holds an order back: it is on, or RunCloud did not say (`assumed`).

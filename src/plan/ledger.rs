@@ -7,7 +7,7 @@
 //! recording orders is `apply`'s.
 
 use super::DeferReason;
-use crate::model::DomainName;
+use crate::model::{DomainName, LedgerEntry, OrderOutcome};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -29,61 +29,6 @@ pub const KEPT_SECS: i64 = 30 * 24 * HOUR;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Ledger {
     pub orders: Vec<LedgerEntry>,
-}
-
-/// One certificate order: sent at `at`, for `names` (sorted), with its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LedgerEntry {
-    /// When it was sent, UTC seconds.
-    pub at: i64,
-    pub server: u64,
-    pub app: u64,
-    /// The names the certificate was to cover, sorted.
-    pub names: Vec<DomainName>,
-    pub outcome: OrderOutcome,
-    /// The API's message (what it said on success, or why it refused).
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OrderOutcome {
-    /// RunCloud accepted the order and answered success.
-    Ok,
-    /// RunCloud refused it (a failed validation, a Let's Encrypt limit, any other error).
-    Failed,
-    /// No answer came back: it may have been placed. Counted both ways — as a certificate
-    /// against the issuance limits, and as a failure for the back-off.
-    Unknown,
-}
-
-impl OrderOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderOutcome::Ok => "ok",
-            OrderOutcome::Failed => "failed",
-            OrderOutcome::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OrderOutcome> {
-        match s {
-            "ok" => Some(OrderOutcome::Ok),
-            "failed" => Some(OrderOutcome::Failed),
-            "unknown" => Some(OrderOutcome::Unknown),
-            _ => None,
-        }
-    }
-
-    /// Counted as a certificate against Let's Encrypt's issuance limits.
-    fn may_have_issued(self) -> bool {
-        matches!(self, OrderOutcome::Ok | OrderOutcome::Unknown)
-    }
-
-    /// Counted as a failure for the back-off.
-    fn may_have_failed(self) -> bool {
-        matches!(self, OrderOutcome::Failed | OrderOutcome::Unknown)
-    }
 }
 
 /// One of Let's Encrypt's published rate limits.

@@ -3,13 +3,16 @@
 //! Owns every decision — what to add, update, remove, defer, and why — the safety gates
 //! (removal caps, an empty desired set), the order gate (the ledger's back-off and Let's
 //! Encrypt's limits) and the warnings. Pure and synchronous: no I/O, no randomness, the clock
-//! only as the `now` it is given, the order history only as the ledger it is given. `apply` carries a plan out and makes no choices of its own.
+//! only as the `now` it is given, the order history only as the ledger it is given. It reads
+//! the checks' findings as model types and imports no module that owns a socket. `apply`
+//! carries a plan out — only an `Approved` one — and makes no choices of its own.
 
-use crate::checks::dns::DnsFinding;
-use crate::checks::{Checks, Coverage, cert_names};
 use crate::desired::Desired;
-use crate::desired::raw::SslMode;
-use crate::model::{ApiVersion, DomainKind, DomainName, DomainSettings, LiveDomain, LiveState};
+use crate::desired::raw::SslEnvironment;
+use crate::model::{
+    ApiVersion, Checks, Coverage, DnsFinding, DomainKind, DomainName, DomainSettings, LiveDomain,
+    LiveState, cert_names,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,14 +24,18 @@ mod refusal;
 mod ssl;
 mod warnings;
 
-pub use action::{Action, ActionKind, CERTIFICATE_NAME_LIMIT, RemoveReason, SslOrder};
+pub use action::{Action, CERTIFICATE_NAME_LIMIT, Phase, RemoveReason, SslOrder};
 pub use deferred::{DeferReason, Deferred, Kept, KeptReason, auto_ssl_why};
-pub use ledger::{Ledger, LedgerEntry, LetsEncryptLimit, OrderOutcome};
+pub use ledger::{Ledger, LetsEncryptLimit};
 pub use refusal::{Gate, Refusal};
 use ssl::plan_ssl;
+pub use ssl::{ResolvedSslMode, effective_ssl_mode};
 pub use warnings::{
     CertificateScope, EXPIRY_ERROR_DAYS, EXPIRY_WARNING_DAYS, Level, Warning, WarningKind,
 };
+
+// moved to model; re-exported for the commands until they import it from there
+pub use crate::model::{ActionKind, LedgerEntry, OrderOutcome};
 
 /// Choices the operator makes for one run, on the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,7 +72,7 @@ pub struct Plan {
     pub live_list: Vec<ListedDomain>,
     pub planned_list: Vec<ListedDomain>,
     /// The SSL mode planned with (`auto` resolved), and why no SSL was planned, if so.
-    pub ssl_mode: SslMode,
+    pub ssl_mode: ResolvedSslMode,
     /// Orders ask Let's Encrypt's staging environment (`ssl.environment: staging`).
     pub ssl_staging: bool,
     pub ssl_note: Option<String>,
@@ -112,14 +119,35 @@ impl Plan {
             .map(|ip| ip.to_string())
             .unwrap_or_else(|| "unknown".into())
     }
+
+    /// The plan as `apply` may carry it out, or the refusal of the safety gate that stopped
+    /// it: a refused plan cannot reach `apply`.
+    pub fn approve(&self) -> Result<Approved<'_>, &Refusal> {
+        match &self.refusal {
+            Some(refusal) => Err(refusal),
+            None => Ok(Approved { plan: self }),
+        }
+    }
 }
 
-/// The SSL mode the plan works with: `auto` follows the app's live mode.
-pub fn effective_ssl_mode(desired: SslMode, live: &LiveState) -> SslMode {
-    match desired {
-        SslMode::Auto if live.ssl.advanced => SslMode::Advanced,
-        SslMode::Auto => SslMode::Basic,
-        other => other,
+/// A plan that no safety gate refused: what `apply::run` takes. Only [`Plan::approve`] makes
+/// one, and it borrows the plan, so the plan cannot change while it is approved.
+#[derive(Debug, Clone, Copy)]
+pub struct Approved<'a> {
+    plan: &'a Plan,
+}
+
+impl<'a> Approved<'a> {
+    pub fn plan(&self) -> &'a Plan {
+        self.plan
+    }
+}
+
+impl std::ops::Deref for Approved<'_> {
+    type Target = Plan;
+
+    fn deref(&self) -> &Plan {
+        self.plan
     }
 }
 
@@ -133,139 +161,14 @@ pub fn plan(
     now: i64,
     options: &PlanOptions,
 ) -> Plan {
-    let live_by_name: BTreeMap<&DomainName, &LiveDomain> =
-        live.domains.iter().map(|d| (&d.name, d)).collect();
-    let wanted: BTreeMap<&DomainName, DomainSettings> = desired
-        .domains
-        .iter()
-        .map(|d| (&d.name, d.settings))
-        .collect();
-    let tombstoned: BTreeSet<&DomainName> = desired.tombstones.iter().collect();
     let mode = effective_ssl_mode(desired.ssl_mode, live);
-    let dns_gate = checks.dns_checked && desired.dns.require && mode == SslMode::Basic;
-    let ssl_gate = desired.dns.require;
-
-    let mut removes = Vec::new();
-    let mut changes = Vec::new();
-    let mut deferred = Vec::new();
-    let mut kept = Vec::new();
-
-    // Live names: keep, update, remove.
-    for (name, d) in &live_by_name {
-        if d.kind == DomainKind::Other {
-            // Not a primary or an alias: not ours to update, remove or re-type, whatever the
-            // file says of the name.
-            kept.push(Kept {
-                name: (*name).clone(),
-                why: KeptReason::OtherType,
-            });
-            continue;
-        }
-        if let Some(to) = wanted.get(name) {
-            if d.settings != *to {
-                if live.api.can_update_in_place() {
-                    changes.push(Action::Update {
-                        id: d.id,
-                        name: (*name).clone(),
-                        domain_kind: d.kind,
-                        from: d.settings,
-                        to: *to,
-                    });
-                } else {
-                    deferred.push(Deferred {
-                        kind: ActionKind::Update,
-                        name: (*name).clone(),
-                        reason: DeferReason::UpdateNeedsV3 {
-                            from: d.settings,
-                            to: *to,
-                        },
-                    });
-                }
-            }
-            continue;
-        }
-        let tombstone = tombstoned.contains(name);
-        if !tombstone && !desired.removals.prune {
-            if d.kind == DomainKind::Alias {
-                kept.push(Kept {
-                    name: (*name).clone(),
-                    why: KeptReason::PruneOff,
-                });
-            }
-            continue;
-        }
-        if d.kind == DomainKind::Primary {
-            kept.push(Kept {
-                name: (*name).clone(),
-                why: KeptReason::Primary,
-            });
-            continue;
-        }
-        if desired.removals.is_protected(name) {
-            kept.push(Kept {
-                name: (*name).clone(),
-                why: KeptReason::Protected,
-            });
-            continue;
-        }
-        let grace = desired.removals.grace.as_secs();
-        if !tombstone && grace > 0 && d.created_at.is_none() {
-            // Its age is unknown, so it may have been added seconds ago: kept, unless
-            // `grace: 0` says to prune regardless of age.
-            kept.push(Kept {
-                name: (*name).clone(),
-                why: KeptReason::AgeUnknown,
-            });
-            continue;
-        }
-        if !tombstone && let Some(created) = d.created_at {
-            let age = now - created;
-            if age < grace as i64 {
-                deferred.push(Deferred {
-                    kind: ActionKind::Remove,
-                    name: (*name).clone(),
-                    reason: DeferReason::WithinGrace {
-                        age_secs: age.max(0),
-                        grace_secs: grace,
-                    },
-                });
-                continue;
-            }
-        }
-        removes.push(Action::Remove {
-            id: d.id,
-            name: (*name).clone(),
-            reason: if tombstone {
-                RemoveReason::Tombstone
-            } else {
-                RemoveReason::Unlisted
-            },
-        });
-    }
-
-    // Desired names not attached: add, or defer until DNS is ready.
-    for (name, settings) in &wanted {
-        if live_by_name.contains_key(name) {
-            continue;
-        }
-        if dns_gate && let Some(f) = checks.dns_finding(name).filter(|f| !f.is_ready()) {
-            deferred.push(Deferred {
-                kind: ActionKind::Add,
-                name: (*name).clone(),
-                reason: DeferReason::DnsNotReady {
-                    finding: f.label().to_string(),
-                },
-            });
-            continue;
-        }
-        changes.push(Action::Add {
-            name: (*name).clone(),
-            settings: *settings,
-        });
-    }
-
-    changes.sort_by(|a, b| a.name().cmp(b.name()));
-    deferred.sort_by(|a, b| (&a.name, a.kind).cmp(&(&b.name, b.kind)));
+    let dns_gate = checks.dns_checked && desired.dns.require && mode == ResolvedSslMode::Basic;
+    let DomainChanges {
+        removes,
+        changes,
+        mut deferred,
+        kept,
+    } = DomainChanges::decide(desired, live, checks, dns_gate, now);
 
     let live_aliases = live
         .domains
@@ -278,11 +181,237 @@ pub fn plan(
     actions.extend(changes);
     let projected = project(&live.domains, &actions);
     let mut orders = ledger::OrderGate::new(ledger, now, &options.retry_now);
-    let (ssl_actions, ssl_deferred, ssl_note) =
-        plan_ssl(live, checks, mode, ssl_gate, &projected, &mut orders);
+    let (ssl_actions, ssl_deferred, ssl_note) = plan_ssl(
+        live,
+        checks,
+        mode,
+        desired.dns.require,
+        &projected,
+        &mut orders,
+    );
     actions.extend(ssl_actions);
     deferred.extend(ssl_deferred);
     let warnings = warnings::warnings(live, checks, &projected, &actions, now);
+    let (dns, tls) = relevant_findings(desired, &projected, checks);
+    Plan {
+        server_id: live.server_id,
+        app_id: live.app_id,
+        server_ip: live.server_ip,
+        api: live.api,
+        dns_checked: checks.dns_checked,
+        actions,
+        deferred,
+        kept,
+        warnings,
+        refusal,
+        live_list: listed(&live.domains),
+        planned_list: listed(&projected),
+        ssl_mode: mode,
+        ssl_staging: desired.ssl_environment == SslEnvironment::Staging,
+        ssl_note,
+        dns,
+        tls,
+        api_requests: None,
+    }
+}
+
+/// The changes to the domain list, before SSL: removals, then additions and updates (each
+/// sorted by name), with what is held back and what is left alone on purpose.
+#[derive(Default)]
+struct DomainChanges {
+    removes: Vec<Action>,
+    changes: Vec<Action>,
+    deferred: Vec<Deferred>,
+    kept: Vec<Kept>,
+}
+
+/// What becomes of an attached name the file does not list (or tombstones).
+enum Unlisted {
+    Keep(KeptReason),
+    Defer(DeferReason),
+    Remove(RemoveReason),
+}
+
+impl DomainChanges {
+    /// Every attached name is kept, updated or removed; every desired name not attached is
+    /// added, or deferred by the DNS gate (`dns_gate`: basic SSL with `dns.require`).
+    fn decide(
+        desired: &Desired,
+        live: &LiveState,
+        checks: &Checks,
+        dns_gate: bool,
+        now: i64,
+    ) -> DomainChanges {
+        let live_by_name: BTreeMap<&DomainName, &LiveDomain> =
+            live.domains.iter().map(|d| (&d.name, d)).collect();
+        let wanted: BTreeMap<&DomainName, DomainSettings> = desired
+            .domains
+            .iter()
+            .map(|d| (&d.name, d.settings))
+            .collect();
+        let tombstoned: BTreeSet<&DomainName> = desired.tombstones.iter().collect();
+        let mut out = DomainChanges::default();
+        for (name, d) in &live_by_name {
+            let tombstone = tombstoned.contains(name);
+            out.attached(
+                desired,
+                live.api,
+                d,
+                wanted.get(name).copied(),
+                tombstone,
+                now,
+            );
+        }
+        for (name, settings) in &wanted {
+            if !live_by_name.contains_key(name) {
+                out.unattached(name, *settings, dns_gate.then_some(checks));
+            }
+        }
+        out.changes.sort_by(|a, b| a.name().cmp(b.name()));
+        out.deferred
+            .sort_by(|a, b| (&a.name, a.kind).cmp(&(&b.name, b.kind)));
+        out
+    }
+
+    /// An attached name: an update when the file lists it with other settings, else what
+    /// becomes of an unlisted name. A type other than primary or alias is never touched.
+    fn attached(
+        &mut self,
+        desired: &Desired,
+        api: ApiVersion,
+        d: &LiveDomain,
+        wanted: Option<DomainSettings>,
+        tombstone: bool,
+        now: i64,
+    ) {
+        let name = &d.name;
+        if d.kind == DomainKind::Other {
+            // Not a primary or an alias: not ours to update, remove or re-type, whatever the
+            // file says of the name.
+            self.keep(name, KeptReason::OtherType);
+            return;
+        }
+        if let Some(to) = wanted {
+            if d.settings != to {
+                self.update(api, d, to);
+            }
+            return;
+        }
+        match unlisted(desired, d, tombstone, now) {
+            None => {}
+            Some(Unlisted::Keep(why)) => self.keep(name, why),
+            Some(Unlisted::Defer(reason)) => self.deferred.push(Deferred {
+                kind: ActionKind::Remove,
+                name: name.clone(),
+                reason,
+            }),
+            Some(Unlisted::Remove(reason)) => self.removes.push(Action::Remove {
+                id: d.id,
+                name: name.clone(),
+                reason,
+            }),
+        }
+    }
+
+    /// An attached name whose settings differ from the file's: updated in place (API v3), or
+    /// reported as drift that API v2 cannot update.
+    fn update(&mut self, api: ApiVersion, d: &LiveDomain, to: DomainSettings) {
+        if api.can_update_in_place() {
+            self.changes.push(Action::Update {
+                id: d.id,
+                name: d.name.clone(),
+                domain_kind: d.kind,
+                from: d.settings,
+                to,
+            });
+        } else {
+            self.deferred.push(Deferred {
+                kind: ActionKind::Update,
+                name: d.name.clone(),
+                reason: DeferReason::UpdateNeedsV3 {
+                    from: d.settings,
+                    to,
+                },
+            });
+        }
+    }
+
+    /// A desired name that is not attached: added, unless `checks` (the DNS gate, when on)
+    /// finds it not ready.
+    fn unattached(&mut self, name: &DomainName, settings: DomainSettings, gate: Option<&Checks>) {
+        if let Some(f) = gate
+            .and_then(|checks| checks.dns_finding(name))
+            .filter(|f| !f.is_ready())
+        {
+            self.deferred.push(Deferred {
+                kind: ActionKind::Add,
+                name: name.clone(),
+                reason: DeferReason::DnsNotReady {
+                    finding: f.label().to_string(),
+                },
+            });
+            return;
+        }
+        self.changes.push(Action::Add {
+            name: name.clone(),
+            settings,
+        });
+    }
+
+    fn keep(&mut self, name: &DomainName, why: KeptReason) {
+        self.kept.push(Kept {
+            name: name.clone(),
+            why,
+        });
+    }
+}
+
+/// What becomes of an attached primary or alias that the file does not list: nothing while
+/// `prune` is off (an alias is reported kept), else removed — unless it is the primary, is
+/// protected, or may be younger than `removals.grace`. A tombstone removes it whatever its
+/// age.
+fn unlisted(desired: &Desired, d: &LiveDomain, tombstone: bool, now: i64) -> Option<Unlisted> {
+    if !tombstone && !desired.removals.prune {
+        return (d.kind == DomainKind::Alias).then_some(Unlisted::Keep(KeptReason::PruneOff));
+    }
+    if d.kind == DomainKind::Primary {
+        return Some(Unlisted::Keep(KeptReason::Primary));
+    }
+    if desired.removals.is_protected(&d.name) {
+        return Some(Unlisted::Keep(KeptReason::Protected));
+    }
+    let grace = desired.removals.grace.as_secs();
+    if !tombstone && grace > 0 && d.created_at.is_none() {
+        // Its age is unknown, so it may have been added seconds ago: kept, unless `grace: 0`
+        // says to prune regardless of age.
+        return Some(Unlisted::Keep(KeptReason::AgeUnknown));
+    }
+    if !tombstone && let Some(created) = d.created_at {
+        let age = now - created;
+        if age < grace as i64 {
+            return Some(Unlisted::Defer(DeferReason::WithinGrace {
+                age_secs: age.max(0),
+                grace_secs: grace,
+            }));
+        }
+    }
+    Some(Unlisted::Remove(if tombstone {
+        RemoveReason::Tombstone
+    } else {
+        RemoveReason::Unlisted
+    }))
+}
+
+/// The DNS findings and the certificate coverage of every name this plan concerns: the names
+/// attached after it and the desired names, each with its `www.` twin.
+fn relevant_findings(
+    desired: &Desired,
+    projected: &[LiveDomain],
+    checks: &Checks,
+) -> (
+    BTreeMap<DomainName, DnsFinding>,
+    BTreeMap<DomainName, Coverage>,
+) {
     let mut relevant: BTreeSet<DomainName> = projected.iter().flat_map(cert_names).collect();
     for d in &desired.domains {
         relevant.insert(d.name.clone());
@@ -302,28 +431,7 @@ pub fn plan(
         .filter(|(n, _)| relevant.contains(*n))
         .map(|(n, c)| (n.clone(), c.clone()))
         .collect();
-    let live_list = listed(&live.domains);
-    let planned_list = listed(&projected);
-    Plan {
-        server_id: live.server_id,
-        app_id: live.app_id,
-        server_ip: live.server_ip,
-        api: live.api,
-        dns_checked: checks.dns_checked,
-        actions,
-        deferred,
-        kept,
-        warnings,
-        refusal,
-        live_list,
-        planned_list,
-        ssl_mode: mode,
-        ssl_staging: desired.ssl_environment == crate::desired::raw::SslEnvironment::Staging,
-        ssl_note,
-        dns,
-        tls,
-        api_requests: None,
-    }
+    (dns, tls)
 }
 
 fn gate(

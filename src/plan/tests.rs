@@ -1,10 +1,8 @@
 //! Laws of the planner, property-tested, and table tests of its gates.
 
 use super::*;
-use crate::checks::Coverage;
-use crate::checks::dns::DnsFinding;
 use crate::desired::name::Pattern;
-use crate::desired::raw::SslEnvironment;
+use crate::desired::raw::SslMode;
 use crate::desired::{DesiredDomain, DnsPolicy, RemovalPolicy, Target};
 use crate::model::{LiveSsl, Redirection};
 use proptest::prelude::*;
@@ -240,6 +238,7 @@ fn adds_updates_and_removes() {
         }]
     );
     assert!(p.refusal.is_none());
+    assert_eq!(p.approve().map(|a| a.actions.len()), Ok(p.actions.len()));
 }
 
 #[test]
@@ -284,6 +283,10 @@ fn removal_cap_by_count_and_by_share_refuses_with_the_list() {
             .collect(),
     );
     let p = run(&d, &l);
+    assert!(
+        p.approve().is_err(),
+        "a refused plan cannot be approved for apply"
+    );
     let r = p.refusal.expect("3 removals over max 2");
     assert_eq!(
         r.would_remove,
@@ -491,10 +494,10 @@ proptest! {
         if auto_ssl != Some(false) {
             prop_assert!(orders.is_empty(), "AutoSSL on or not reported: no orders");
         }
-        if has_cert && cert_method.as_deref() != Some("letsencrypt") && effective_ssl_mode(mode, &l) == SslMode::Basic {
+        if has_cert && cert_method.as_deref() != Some("letsencrypt") && effective_ssl_mode(mode, &l) == ResolvedSslMode::Basic {
             prop_assert!(orders.is_empty(), "a custom certificate is never redeployed or replaced: {orders:?}");
         }
-        if effective_ssl_mode(mode, &l) == SslMode::Basic {
+        if effective_ssl_mode(mode, &l) == ResolvedSslMode::Basic {
             prop_assert!(orders.len() <= 1, "at most one basic order: {orders:?}");
         }
         for a in orders {
@@ -506,7 +509,7 @@ proptest! {
             }
         }
         // Additions deferred in basic mode are exactly the desired, unattached, not-ready names.
-        if effective_ssl_mode(mode, &l) == SslMode::Basic {
+        if effective_ssl_mode(mode, &l) == ResolvedSslMode::Basic {
             for a in &p.actions {
                 if let Action::Add { name, .. } = a {
                     prop_assert!(checks.is_ready(name) || checks.dns_finding(name).is_none());
@@ -1419,7 +1422,7 @@ fn a_plan_suspects_the_system_resolver_when_every_name_failed_through_it() {
     assert_eq!(w.finding.as_deref(), Some("nxdomain"));
     assert_eq!(
         w.resolver,
-        Some(crate::checks::SystemResolverFailure {
+        Some(crate::model::SystemResolverFailure {
             servers: system,
             nxdomain: 1,
             error: 1,

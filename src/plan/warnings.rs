@@ -6,8 +6,10 @@
 //! takes a function that shows names, so that each renderer keeps names as data.
 
 use super::Action;
-use crate::checks::{Checks, Coverage, SystemResolverFailure, cert_names};
-use crate::model::{DomainName, LiveDomain, LiveState};
+use crate::model::{
+    Checks, Coverage, DomainKind, DomainName, LiveDomain, LiveState, SystemResolverFailure,
+    cert_names,
+};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -188,122 +190,156 @@ pub(super) fn warnings(
         .iter()
         .filter(|d| attached.contains(&d.name))
         .collect();
-    let ordered: BTreeSet<&DomainName> = actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Ssl { covers, .. } => Some(covers),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    let days = |names: &[DomainName]| -> Option<i64> {
+    let seen = Seen {
+        live,
+        checks,
+        ordered: actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Ssl { covers, .. } => Some(covers),
+                _ => None,
+            })
+            .flatten()
+            .collect(),
+    };
+    let mut out = if live.ssl.advanced {
+        staying.iter().flat_map(|d| seen.advanced(d)).collect()
+    } else {
+        seen.basic(&staying, now)
+    };
+    out.sort_by(|a, b| (&a.name, a.kind).cmp(&(&b.name, b.kind)));
+    // First, since it explains the others: every name that left the server may not have.
+    if let Some(w) = resolver_suspect(checks) {
+        out.insert(0, w);
+    }
+    out
+}
+
+/// What the warnings are judged from.
+struct Seen<'a> {
+    live: &'a LiveState,
+    checks: &'a Checks,
+    /// The names an SSL order of the plan covers.
+    ordered: BTreeSet<&'a DomainName>,
+}
+
+impl Seen<'_> {
+    /// The fewest days left on the certificates presented for `names`, when any was read.
+    fn days(&self, names: &[DomainName]) -> Option<i64> {
         names
             .iter()
-            .filter_map(|n| match checks.tls.get(n) {
+            .filter_map(|n| match self.checks.tls.get(n) {
                 Some(Coverage::Covered { days_left }) => Some(*days_left),
                 _ => None,
             })
             .min()
-    };
-    let not_ready = |n: &DomainName| -> Option<String> {
-        checks
+    }
+
+    /// The DNS finding of a name that is not ready.
+    fn not_ready(&self, n: &DomainName) -> Option<String> {
+        self.checks
             .dns
             .get(n)
             .filter(|f| !f.is_ready())
             .map(|f| f.label().to_string())
-    };
-    let mut out = Vec::new();
-    if live.ssl.advanced {
-        for d in &staying {
-            let names = cert_names(d);
-            let left = days(&names);
-            let known = live
-                .ssl
-                .domain_certificates
-                .get(&d.id)
-                .and_then(Option::as_ref);
-            // A custom certificate is renewed where it came from, whatever DNS says.
-            let custom = known.is_some_and(|c| !c.is_lets_encrypt());
-            let has_certificate = (left.is_some() || known.is_some()) && !custom;
-            let scope = CertificateScope::Domain {
-                domain: d.name.clone(),
-            };
-            if has_certificate {
-                for n in &names {
-                    if let Some(finding) = not_ready(n) {
-                        out.push(Warning {
-                            kind: WarningKind::RenewalAtRisk,
-                            level: Level::for_days(left),
-                            name: n.clone(),
-                            days_left: left,
-                            finding: Some(finding),
-                            certificate: scope.clone(),
-                            ordered: ordered.contains(n),
-                            twin_of: (*n != d.name).then(|| d.name.clone()),
-                            resolver: None,
-                        });
-                    }
-                }
-            }
-            if let Some(left) = left.filter(|l| *l < EXPIRY_WARNING_DAYS) {
-                out.push(Warning {
-                    kind: WarningKind::CertificateExpiring,
-                    level: Level::for_days(Some(left)),
-                    name: d.name.clone(),
-                    days_left: Some(left),
-                    finding: None,
-                    certificate: scope,
-                    ordered: names.iter().any(|n| ordered.contains(n)),
-                    twin_of: None,
-                    resolver: None,
-                });
-            }
+    }
+
+    /// A renewal-at-risk warning for `n`, a name of domain `d`'s certificate, when its DNS is
+    /// not ready.
+    fn at_risk(
+        &self,
+        n: &DomainName,
+        d: &LiveDomain,
+        left: Option<i64>,
+        scope: &CertificateScope,
+    ) -> Option<Warning> {
+        let finding = self.not_ready(n)?;
+        Some(Warning {
+            kind: WarningKind::RenewalAtRisk,
+            level: Level::for_days(left),
+            name: n.clone(),
+            days_left: left,
+            finding: Some(finding),
+            certificate: scope.clone(),
+            ordered: self.ordered.contains(n),
+            twin_of: (*n != d.name).then(|| d.name.clone()),
+            resolver: None,
+        })
+    }
+
+    /// Advanced SSL: the certificate of one domain that stays attached.
+    fn advanced(&self, d: &LiveDomain) -> Vec<Warning> {
+        let mut out = Vec::new();
+        let names = cert_names(d);
+        let left = self.days(&names);
+        let known = self
+            .live
+            .ssl
+            .domain_certificates
+            .get(&d.id)
+            .and_then(Option::as_ref);
+        // A custom certificate is renewed where it came from, whatever DNS says.
+        let custom = known.is_some_and(|c| !c.is_lets_encrypt());
+        let has_certificate = (left.is_some() || known.is_some()) && !custom;
+        let scope = CertificateScope::Domain {
+            domain: d.name.clone(),
+        };
+        if has_certificate {
+            out.extend(
+                names
+                    .iter()
+                    .filter_map(|n| self.at_risk(n, d, left, &scope)),
+            );
         }
-    } else {
+        if let Some(left) = left.filter(|l| *l < EXPIRY_WARNING_DAYS) {
+            out.push(Warning {
+                kind: WarningKind::CertificateExpiring,
+                level: Level::for_days(Some(left)),
+                name: d.name.clone(),
+                days_left: Some(left),
+                finding: None,
+                certificate: scope,
+                ordered: names.iter().any(|n| self.ordered.contains(n)),
+                twin_of: None,
+                resolver: None,
+            });
+        }
+        out
+    }
+
+    /// Basic SSL: the app's one certificate, for every name of the domains that stay attached.
+    fn basic(&self, staying: &[&LiveDomain], now: i64) -> Vec<Warning> {
+        let mut out = Vec::new();
+        let certificate = self.live.ssl.certificate.as_ref();
         let names: Vec<(DomainName, &LiveDomain)> = staying
             .iter()
             .flat_map(|d| cert_names(d).into_iter().map(move |n| (n, *d)))
             .collect();
         let (names, domain_of): (Vec<DomainName>, Vec<&LiveDomain>) = names.into_iter().unzip();
-        let left = days(&names).or_else(|| {
-            live.ssl
-                .certificate
-                .as_ref()
+        let left = self.days(&names).or_else(|| {
+            certificate
                 .and_then(|c| c.valid_until.as_deref())
                 .and_then(|v| days_until(v, now))
         });
-        let custom = live
-            .ssl
-            .certificate
-            .as_ref()
-            .is_some_and(|c| !c.is_lets_encrypt());
-        let has_certificate = (left.is_some() || live.ssl.certificate.is_some()) && !custom;
+        let custom = certificate.is_some_and(|c| !c.is_lets_encrypt());
+        let has_certificate = (left.is_some() || certificate.is_some()) && !custom;
         let scope = CertificateScope::App { names: names.len() };
         if has_certificate {
-            for (n, d) in names.iter().zip(&domain_of) {
-                if let Some(finding) = not_ready(n) {
-                    out.push(Warning {
-                        kind: WarningKind::RenewalAtRisk,
-                        level: Level::for_days(left),
-                        name: n.clone(),
-                        days_left: left,
-                        finding: Some(finding),
-                        certificate: scope.clone(),
-                        ordered: ordered.contains(n),
-                        twin_of: (*n != d.name).then(|| d.name.clone()),
-                        resolver: None,
-                    });
-                }
-            }
+            out.extend(
+                names
+                    .iter()
+                    .zip(&domain_of)
+                    .filter_map(|(n, d)| self.at_risk(n, d, left, &scope)),
+            );
         }
-        let covered_left = days(&names);
+        let covered_left = self.days(&names);
         if let Some(left) = covered_left.filter(|l| *l < EXPIRY_WARNING_DAYS) {
             // One warning for the one certificate, on the name it is presented for that
             // expires soonest (the primary domain first among equals).
             let on = staying
                 .iter()
-                .filter(|d| days(&cert_names(d)) == Some(left))
-                .min_by_key(|d| (d.kind != crate::model::DomainKind::Primary, &d.name))
+                .filter(|d| self.days(&cert_names(d)) == Some(left))
+                .min_by_key(|d| (d.kind != DomainKind::Primary, &d.name))
                 .map(|d| d.name.clone());
             if let Some(on) = on {
                 out.push(Warning {
@@ -313,34 +349,32 @@ pub(super) fn warnings(
                     days_left: Some(left),
                     finding: None,
                     certificate: scope,
-                    ordered: !ordered.is_empty(),
+                    ordered: !self.ordered.is_empty(),
                     twin_of: None,
                     resolver: None,
                 });
             }
         }
+        out
     }
-    out.sort_by(|a, b| (&a.name, a.kind).cmp(&(&b.name, b.kind)));
-    // First, since it explains the others: every name that left the server may not have.
-    if let Some(failure) = checks.system_resolver_failed_all()
-        && let Some((name, finding)) = checks.dns.iter().next()
-    {
-        out.insert(
-            0,
-            Warning {
-                kind: WarningKind::ResolverSuspect,
-                level: Level::Warning,
-                name: name.clone(),
-                days_left: None,
-                finding: Some(finding.label().to_string()),
-                certificate: CertificateScope::App { names: 0 },
-                ordered: false,
-                twin_of: None,
-                resolver: Some(failure),
-            },
-        );
-    }
-    out
+}
+
+/// When every name checked through the system's resolvers failed: a warning on the first
+/// name checked, about no certificate.
+fn resolver_suspect(checks: &Checks) -> Option<Warning> {
+    let failure = checks.system_resolver_failed_all()?;
+    let (name, finding) = checks.dns.iter().next()?;
+    Some(Warning {
+        kind: WarningKind::ResolverSuspect,
+        level: Level::Warning,
+        name: name.clone(),
+        days_left: None,
+        finding: Some(finding.label().to_string()),
+        certificate: CertificateScope::App { names: 0 },
+        ordered: false,
+        twin_of: None,
+        resolver: Some(failure),
+    })
 }
 
 /// Whole days from `now` until RunCloud's `valid_until` ("YYYY-MM-DD HH:MM:SS" UTC, or RFC

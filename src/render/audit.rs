@@ -2,8 +2,7 @@
 //! shows a name, text from outside, and its own wording (`defer_reason_parts`' convention), so
 //! that names and API messages stay data in every one of them.
 
-use crate::checks::Coverage;
-use crate::model::DomainName;
+use crate::model::{Coverage, DomainName};
 use crate::plan::audit::{Finding, What};
 use crate::plan::{Action, DeferReason, RemoveReason};
 

@@ -1,12 +1,12 @@
 //! Plans and reports as JSON (`format_version: 1`): a stable, flat contract for machines,
 //! decoupled from the planner's internal types. `rcdomains schema plan` prints its schema.
+//! A saved plan (`plan --out`) wraps these shapes with what it was computed from: that is
+//! `saved`'s, which imports this module, never the reverse.
 
-use crate::apply::{Report, Status};
-use crate::checks::Coverage;
-use crate::checks::dns::DnsFinding;
+use crate::model::{ActionKind, Coverage, DnsFinding, Report, Status};
 use crate::plan::ledger::time_rfc3339;
 use crate::plan::{
-    Action, ActionKind, CertificateScope, DeferReason, Gate, Plan, RemoveReason, SslOrder,
+    Action, CertificateScope, DeferReason, Deferred, Gate, Plan, RemoveReason, SslOrder, Warning,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -39,23 +39,14 @@ pub struct JsonPlan {
     pub deferred: Vec<JsonDeferred>,
     pub kept: Vec<JsonKept>,
     pub dns: JsonDns,
-    /// Only in a saved plan (`plan --out`): what the plan was computed from, so that `apply
-    /// PLANFILE` can recompute it and say what drifted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inputs: Option<crate::saved::Inputs>,
 }
 
 /// The plans of a run over several desired files (`plan -f a.yaml -f b.yaml`, `plan -f DIR`),
-/// one per file in file order; a run over one file prints a `JsonPlan` instead. A saved plan
-/// over several files has this shape too, each plan with its `inputs` and `fingerprint`.
+/// one per file in file order; a run over one file prints a `JsonPlan` instead.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "rcdomains plans")]
 pub struct JsonPlans {
     pub format_version: u32,
-    /// In a saved plan: SHA-256 over each file with its plan's fingerprint (or error), so that
-    /// a plan taken out of the file or added to it is noticed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<String>,
     pub plans: Vec<JsonTargetPlan>,
 }
 
@@ -71,13 +62,29 @@ pub struct JsonTargetPlan {
     pub plan: Option<JsonPlan>,
 }
 
-/// What `plan --format json` prints: one plan, or the plans of several files.
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(untagged)]
-#[schemars(title = "rcdomains plan")]
-pub enum JsonPlanOutput {
-    One(Box<JsonPlan>),
-    Many(JsonPlans),
+impl JsonPlans {
+    /// The plans of several files, in file order: each file with its plan, or the error that
+    /// kept it from one.
+    pub fn new(entries: Vec<(String, Result<JsonPlan, String>)>) -> JsonPlans {
+        JsonPlans {
+            format_version: FORMAT_VERSION,
+            plans: entries
+                .into_iter()
+                .map(|(file, plan)| match plan {
+                    Ok(plan) => JsonTargetPlan {
+                        file,
+                        error: None,
+                        plan: Some(plan),
+                    },
+                    Err(error) => JsonTargetPlan {
+                        file,
+                        error: Some(error),
+                        plan: None,
+                    },
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -266,85 +273,6 @@ fn coverage(c: &Coverage) -> JsonCoverage {
 }
 
 pub fn to_json_plan(plan: &Plan) -> JsonPlan {
-    let actions = plan
-        .actions
-        .iter()
-        .map(|a| match a {
-            Action::Remove { id, name, reason } => JsonAction {
-                kind: "remove".into(),
-                name: name.to_string(),
-                id: Some(*id),
-                reason: Some(match reason {
-                    RemoveReason::Unlisted => "unlisted".into(),
-                    RemoveReason::Tombstone => "tombstone".into(),
-                }),
-                from: None,
-                to: None,
-                order: None,
-                covers: None,
-            },
-            Action::Add { name, settings: s } => JsonAction {
-                kind: "add".into(),
-                name: name.to_string(),
-                id: None,
-                reason: None,
-                from: None,
-                to: Some(settings(*s)),
-                order: None,
-                covers: None,
-            },
-            Action::Update {
-                id, name, from, to, ..
-            } => JsonAction {
-                kind: "update".into(),
-                name: name.to_string(),
-                id: Some(*id),
-                reason: None,
-                from: Some(settings(*from)),
-                to: Some(settings(*to)),
-                order: None,
-                covers: None,
-            },
-            Action::Ssl {
-                name,
-                order,
-                covers,
-            } => JsonAction {
-                kind: "ssl".into(),
-                name: name.to_string(),
-                id: match order {
-                    SslOrder::BasicRedeploy { certificate_id } => Some(*certificate_id),
-                    SslOrder::AdvancedInstall { domain_id } => *domain_id,
-                    SslOrder::AdvancedRedeploy { domain_id, .. } => Some(*domain_id),
-                    SslOrder::BasicInstall => None,
-                },
-                reason: None,
-                from: None,
-                to: None,
-                order: Some(order.as_str().to_string()),
-                covers: Some(covers.iter().map(ToString::to_string).collect()),
-            },
-        })
-        .collect();
-    let deferred = plan
-        .deferred
-        .iter()
-        .map(|d| JsonDeferred {
-            kind: d.kind.as_str().into(),
-            name: d.name.to_string(),
-            reason: d.reason.as_str().into(),
-            finding: match &d.reason {
-                DeferReason::DnsNotReady { finding } => Some(finding.clone()),
-                _ => None,
-            },
-            limit: match &d.reason {
-                DeferReason::LetsEncryptLimit { limit, .. } => Some(limit.as_str().into()),
-                _ => None,
-            },
-            due_at: d.reason.due_at().map(time_rfc3339),
-            message: d.reason.to_string(),
-        })
-        .collect();
     JsonPlan {
         format_version: FORMAT_VERSION,
         fingerprint: None,
@@ -369,24 +297,9 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
             message: r.gate.to_string(),
             would_remove: r.would_remove.iter().map(ToString::to_string).collect(),
         }),
-        warnings: plan
-            .warnings
-            .iter()
-            .map(|w| JsonWarning {
-                kind: w.kind.as_str().into(),
-                level: w.level.as_str().into(),
-                name: w.name.to_string(),
-                detail: w.detail(&|n| n.to_string()),
-                days_left: w.days_left,
-                finding: w.finding.clone(),
-                domain: match &w.certificate {
-                    CertificateScope::Domain { domain } => Some(domain.to_string()),
-                    CertificateScope::App { .. } => None,
-                },
-            })
-            .collect(),
-        actions,
-        deferred,
+        warnings: plan.warnings.iter().map(warning).collect(),
+        actions: plan.actions.iter().map(action).collect(),
+        deferred: plan.deferred.iter().map(deferred).collect(),
         kept: plan
             .kept
             .iter()
@@ -395,22 +308,102 @@ pub fn to_json_plan(plan: &Plan) -> JsonPlan {
                 reason: k.why.as_str().to_string(),
             })
             .collect(),
-        dns: JsonDns {
-            checked: plan.dns_checked,
-            server_ip: plan.server_ip_text(),
-            findings: plan
-                .dns
-                .iter()
-                .map(|(n, f)| (n.to_string(), finding(f)))
-                .collect(),
-            certificates: plan
-                .tls
-                .iter()
-                .map(|(n, c)| (n.to_string(), coverage(c)))
-                .collect(),
-            ssl_note: plan.ssl_note.clone(),
+        dns: dns(plan),
+    }
+}
+
+fn action(a: &Action) -> JsonAction {
+    let none = JsonAction {
+        kind: a.kind().as_str().into(),
+        name: a.name().to_string(),
+        id: None,
+        reason: None,
+        from: None,
+        to: None,
+        order: None,
+        covers: None,
+    };
+    match a {
+        Action::Remove { id, reason, .. } => JsonAction {
+            id: Some(*id),
+            reason: Some(match reason {
+                RemoveReason::Unlisted => "unlisted".into(),
+                RemoveReason::Tombstone => "tombstone".into(),
+            }),
+            ..none
         },
-        inputs: None,
+        Action::Add { settings: s, .. } => JsonAction {
+            to: Some(settings(*s)),
+            ..none
+        },
+        Action::Update { id, from, to, .. } => JsonAction {
+            id: Some(*id),
+            from: Some(settings(*from)),
+            to: Some(settings(*to)),
+            ..none
+        },
+        Action::Ssl { order, covers, .. } => JsonAction {
+            id: match order {
+                SslOrder::BasicRedeploy { certificate_id } => Some(*certificate_id),
+                SslOrder::AdvancedInstall { domain_id } => *domain_id,
+                SslOrder::AdvancedRedeploy { domain_id, .. } => Some(*domain_id),
+                SslOrder::BasicInstall => None,
+            },
+            order: Some(order.as_str().to_string()),
+            covers: Some(covers.iter().map(ToString::to_string).collect()),
+            ..none
+        },
+    }
+}
+
+fn deferred(d: &Deferred) -> JsonDeferred {
+    JsonDeferred {
+        kind: d.kind.as_str().into(),
+        name: d.name.to_string(),
+        reason: d.reason.as_str().into(),
+        finding: match &d.reason {
+            DeferReason::DnsNotReady { finding } => Some(finding.clone()),
+            _ => None,
+        },
+        limit: match &d.reason {
+            DeferReason::LetsEncryptLimit { limit, .. } => Some(limit.as_str().into()),
+            _ => None,
+        },
+        due_at: d.reason.due_at().map(time_rfc3339),
+        message: d.reason.to_string(),
+    }
+}
+
+fn warning(w: &Warning) -> JsonWarning {
+    JsonWarning {
+        kind: w.kind.as_str().into(),
+        level: w.level.as_str().into(),
+        name: w.name.to_string(),
+        detail: w.detail(&|n| n.to_string()),
+        days_left: w.days_left,
+        finding: w.finding.clone(),
+        domain: match &w.certificate {
+            CertificateScope::Domain { domain } => Some(domain.to_string()),
+            CertificateScope::App { .. } => None,
+        },
+    }
+}
+
+fn dns(plan: &Plan) -> JsonDns {
+    JsonDns {
+        checked: plan.dns_checked,
+        server_ip: plan.server_ip_text(),
+        findings: plan
+            .dns
+            .iter()
+            .map(|(n, f)| (n.to_string(), finding(f)))
+            .collect(),
+        certificates: plan
+            .tls
+            .iter()
+            .map(|(n, c)| (n.to_string(), coverage(c)))
+            .collect(),
+        ssl_note: plan.ssl_note.clone(),
     }
 }
 

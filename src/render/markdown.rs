@@ -11,11 +11,10 @@
 //! than any run of backticks in it.
 
 use super::{Style, md_name, md_outside};
-use crate::apply::{Report, Status};
-use crate::checks::Coverage;
 use crate::escape;
-use crate::model::DomainName;
-use crate::plan::{Action, ActionKind, DeferReason, Level, Plan, RemoveReason};
+use crate::model::{ActionKind, Coverage, DomainName, Report, Status};
+use crate::plan::audit::{Audit, FINDING_KINDS, FindingLevel};
+use crate::plan::{Action, DeferReason, Level, Plan, RemoveReason};
 use std::fmt::Write;
 
 /// The most a rendered plan or report may hold, in bytes (so also in characters).
@@ -59,35 +58,7 @@ fn assemble(
     limit: usize,
 ) -> String {
     let budget = limit.saturating_sub(reserve);
-    let mut cut = 0usize;
-    let size_with = |blocks: &[Block], cap: usize| -> usize {
-        blocks
-            .iter()
-            .map(|b| {
-                b.open.len()
-                    + b.close.len()
-                    + b.lines.iter().take(cap).map(String::len).sum::<usize>()
-            })
-            .sum()
-    };
-    let longest = blocks.iter().map(|b| b.lines.len()).max().unwrap_or(0);
-    if summary.len() + size_with(&blocks, longest) > budget {
-        let (mut lo, mut hi) = (0usize, longest);
-        while lo < hi {
-            let mid = (lo + hi).div_ceil(2);
-            if summary.len() + size_with(&blocks, mid) <= budget {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        for b in &mut blocks {
-            if b.lines.len() > lo {
-                cut += b.lines.len() - lo;
-                b.lines.truncate(lo);
-            }
-        }
-    }
+    let mut cut = cut_evenly(&mut blocks, budget.saturating_sub(summary.len()));
     let mut out = summary;
     let mut full = false;
     for b in blocks {
@@ -134,6 +105,42 @@ fn assemble(
         );
     }
     out
+}
+
+/// Cuts every block to the same number of first lines, the most with which all of them fit
+/// in `room` bytes (none when they fit whole); returns how many lines were cut.
+fn cut_evenly(blocks: &mut [Block], room: usize) -> usize {
+    let size_with = |blocks: &[Block], cap: usize| -> usize {
+        blocks
+            .iter()
+            .map(|b| {
+                b.open.len()
+                    + b.close.len()
+                    + b.lines.iter().take(cap).map(String::len).sum::<usize>()
+            })
+            .sum()
+    };
+    let longest = blocks.iter().map(|b| b.lines.len()).max().unwrap_or(0);
+    if size_with(blocks, longest) <= room {
+        return 0;
+    }
+    let (mut lo, mut hi) = (0usize, longest);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if size_with(blocks, mid) <= room {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    let mut cut = 0;
+    for b in blocks {
+        if b.lines.len() > lo {
+            cut += b.lines.len() - lo;
+            b.lines.truncate(lo);
+        }
+    }
+    cut
 }
 
 /// Our own wording in a table cell or a list item: a `|` escaped so that it cannot split the
@@ -233,6 +240,31 @@ pub fn plan_within(
     origin: Option<&Origin>,
     limit: usize,
 ) -> String {
+    let blocks: Vec<Block> = [
+        warnings_block(plan),
+        removals_block(plan),
+        changes_block(plan),
+        ssl_block(plan),
+        deferred_block(plan),
+        dns_block(plan),
+        certificate_block(plan),
+        kept_block(plan),
+        diff_block(plan),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let summary = plan_summary(plan, fingerprint);
+    let mut out = assemble(summary, blocks, "plan", RESERVE + FOOTER, limit);
+    out.truncate(out.trim_end_matches('\n').len());
+    out.push_str("\n\n");
+    out.push_str(&footer(plan, origin));
+    out
+}
+
+/// The part of a plan that is never cut: the counts, a refusal or the removals called out,
+/// the warnings called out, and the fingerprint.
+fn plan_summary(plan: &Plan, fingerprint: Option<&str>) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -250,56 +282,8 @@ pub fn plan_within(
         plan.count(ActionKind::Ssl),
         plan.deferred.len()
     );
-    if let Some(r) = &plan.refusal {
-        let _ = writeln!(
-            s,
-            "> [!CAUTION]\n> **Refused, nothing will be changed:** {}",
-            cell(&r.gate.to_string())
-        );
-        if !r.would_remove.is_empty() {
-            let _ = writeln!(
-                s,
-                ">\n> Would remove: {}",
-                names_list(r.would_remove.iter(), r.would_remove.len())
-            );
-        }
-        s.push('\n');
-    } else {
-        let removals: Vec<&DomainName> = plan
-            .actions
-            .iter()
-            .filter(|a| a.kind() == ActionKind::Remove)
-            .map(|a| a.name())
-            .collect();
-        if !removals.is_empty() {
-            let _ = writeln!(
-                s,
-                "> [!WARNING]\n> **{} domain{} will be removed** from the web app: {}\n",
-                removals.len(),
-                plural(removals.len()),
-                names_list(removals.iter().copied(), removals.len())
-            );
-        }
-    }
-    if !plan.warnings.is_empty() {
-        let errors = plan
-            .warnings
-            .iter()
-            .filter(|w| w.level == Level::Error)
-            .count();
-        let (callout, errors) = if errors > 0 {
-            ("CAUTION", format!(", {errors} error-level"))
-        } else {
-            ("WARNING", String::new())
-        };
-        let n = plan.warnings.len();
-        let _ = writeln!(
-            s,
-            "> [!{callout}]\n> **{n} warning{}**{errors} (listed below, before the actions): {}\n",
-            plural(n),
-            names_list(plan.warnings.iter().map(|w| &w.name), n)
-        );
-    }
+    refusal_or_removals_callout(&mut s, plan);
+    warnings_callout(&mut s, plan);
     if plan.actions.is_empty() && plan.refusal.is_none() {
         let _ = writeln!(
             s,
@@ -322,8 +306,76 @@ pub fn plan_within(
     if let Some(fp) = fingerprint {
         let _ = writeln!(s, "<sub>fingerprint `{fp}`</sub>\n");
     }
+    s
+}
 
-    let mut blocks = Vec::new();
+/// A refusal with what it would have removed, or else the names that will be removed.
+fn refusal_or_removals_callout(s: &mut String, plan: &Plan) {
+    if let Some(r) = &plan.refusal {
+        let _ = writeln!(
+            s,
+            "> [!CAUTION]\n> **Refused, nothing will be changed:** {}",
+            cell(&r.gate.to_string())
+        );
+        if !r.would_remove.is_empty() {
+            let _ = writeln!(
+                s,
+                ">\n> Would remove: {}",
+                names_list(r.would_remove.iter(), r.would_remove.len())
+            );
+        }
+        s.push('\n');
+        return;
+    }
+    let removals: Vec<&DomainName> = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind() == ActionKind::Remove)
+        .map(|a| a.name())
+        .collect();
+    if !removals.is_empty() {
+        let _ = writeln!(
+            s,
+            "> [!WARNING]\n> **{} domain{} will be removed** from the web app: {}\n",
+            removals.len(),
+            plural(removals.len()),
+            names_list(removals.iter().copied(), removals.len())
+        );
+    }
+}
+
+/// How many warnings, and of them error-level, with the names they are about.
+fn warnings_callout(s: &mut String, plan: &Plan) {
+    if plan.warnings.is_empty() {
+        return;
+    }
+    let errors = plan
+        .warnings
+        .iter()
+        .filter(|w| w.level == Level::Error)
+        .count();
+    let (callout, errors) = if errors > 0 {
+        ("CAUTION", format!(", {errors} error-level"))
+    } else {
+        ("WARNING", String::new())
+    };
+    let n = plan.warnings.len();
+    let _ = writeln!(
+        s,
+        "> [!{callout}]\n> **{n} warning{}**{errors} (listed below, before the actions): {}\n",
+        plural(n),
+        names_list(plan.warnings.iter().map(|w| &w.name), n)
+    );
+}
+
+impl Block {
+    /// The block, when it has any line.
+    fn with_lines(self) -> Option<Block> {
+        (!self.lines.is_empty()).then_some(self)
+    }
+}
+
+fn warnings_block(plan: &Plan) -> Option<Block> {
     let mut b = Block::new(
         "#### Warnings\n\n| level | warning | domain | detail |\n|---|---|---|---|\n",
         "\n",
@@ -340,25 +392,29 @@ pub fn plan_within(
             w.detail_with(&md_name, &cell)
         ));
     }
-    if !b.lines.is_empty() {
-        blocks.push(b);
+    b.with_lines()
+}
+
+/// The removals, unless refused (then the summary names them).
+fn removals_block(plan: &Plan) -> Option<Block> {
+    if plan.refusal.is_some() {
+        return None;
     }
-    if plan.refusal.is_none() {
-        let mut b = Block::new("#### Removals\n\n| | domain | why |\n|---|---|---|\n", "\n");
-        for a in &plan.actions {
-            if let Action::Remove { name, reason, .. } = a {
-                let why = match reason {
-                    RemoveReason::Unlisted => "not in the file; removals.prune is on",
-                    RemoveReason::Tombstone => "`state: absent` in the file",
-                };
-                b.lines
-                    .push(format!("| **−** | **{}** | {why} |\n", md_name(name)));
-            }
-        }
-        if !b.lines.is_empty() {
-            blocks.push(b);
+    let mut b = Block::new("#### Removals\n\n| | domain | why |\n|---|---|---|\n", "\n");
+    for a in &plan.actions {
+        if let Action::Remove { name, reason, .. } = a {
+            let why = match reason {
+                RemoveReason::Unlisted => "not in the file; removals.prune is on",
+                RemoveReason::Tombstone => "`state: absent` in the file",
+            };
+            b.lines
+                .push(format!("| **−** | **{}** | {why} |\n", md_name(name)));
         }
     }
+    b.with_lines()
+}
+
+fn changes_block(plan: &Plan) -> Option<Block> {
     let mut b = Block::new(
         "#### Additions and updates\n\n| | domain | settings |\n|---|---|---|\n",
         "\n",
@@ -376,9 +432,11 @@ pub fn plan_within(
             Action::Remove { .. } | Action::Ssl { .. } => {}
         }
     }
-    if !b.lines.is_empty() {
-        blocks.push(b);
-    }
+    b.with_lines()
+}
+
+/// The certificate orders, and why there are none when the plan says.
+fn ssl_block(plan: &Plan) -> Option<Block> {
     let mut b = Block::new("#### SSL (after the domain changes)\n\n", "\n");
     for a in &plan.actions {
         if let Action::Ssl {
@@ -397,9 +455,10 @@ pub fn plan_within(
     if let Some(note) = &plan.ssl_note {
         b.lines.push(format!("- {}\n", cell(note)));
     }
-    if !b.lines.is_empty() {
-        blocks.push(b);
-    }
+    b.with_lines()
+}
+
+fn deferred_block(plan: &Plan) -> Option<Block> {
     let mut b = Block::new(
         "#### Deferred (no API call this run)\n\n| action | domain | reason |\n|---|---|---|\n",
         "\n",
@@ -412,9 +471,10 @@ pub fn plan_within(
             defer_reason(&d.reason)
         ));
     }
-    if !b.lines.is_empty() {
-        blocks.push(b);
-    }
+    b.with_lines()
+}
+
+fn dns_block(plan: &Plan) -> Option<Block> {
     let mut b = Block::new(
         format!(
             "#### DNS not ready (server `{}`)\n\n| domain | finding |\n|---|---|\n",
@@ -429,9 +489,10 @@ pub fn plan_within(
             super::text::finding_text(f, &md_outside)
         ));
     }
-    if !b.lines.is_empty() {
-        blocks.push(b);
-    }
+    b.with_lines()
+}
+
+fn certificate_block(plan: &Plan) -> Option<Block> {
     let mut b = Block::new(
         "#### Certificate\n\n| domain | presented certificate |\n|---|---|\n",
         "\n",
@@ -444,35 +505,32 @@ pub fn plan_within(
         };
         b.lines.push(format!("| {} | {text} |\n", md_name(name)));
     }
-    if !b.lines.is_empty() {
-        blocks.push(b);
+    b.with_lines()
+}
+
+fn kept_block(plan: &Plan) -> Option<Block> {
+    let mut b = Block::new("#### Kept\n\n", "\n");
+    for k in &plan.kept {
+        b.lines.push(format!("- {}: {}\n", md_name(&k.name), k.why));
     }
-    if !plan.kept.is_empty() {
-        let mut b = Block::new("#### Kept\n\n", "\n");
-        for k in &plan.kept {
-            b.lines.push(format!("- {}: {}\n", md_name(&k.name), k.why));
-        }
-        blocks.push(b);
+    b.with_lines()
+}
+
+/// The diff of the domain list, live → after apply, when it changes.
+fn diff_block(plan: &Plan) -> Option<Block> {
+    if plan.live_list == plan.planned_list {
+        return None;
     }
-    if plan.live_list != plan.planned_list {
-        let diff = super::text::diff(&plan.live_list, &plan.planned_list, Style::plain());
-        // Longer than any run of backticks in the names, so that no line can close it.
-        let longest = diff.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-        let fence = "`".repeat(longest.max(2) + 1);
-        let mut b = Block::new(
-            format!(
-                "<details><summary>Domain list (live → after apply)</summary>\n\n{fence}diff\n"
-            ),
-            format!("{fence}\n\n</details>\n"),
-        );
-        b.lines = diff.lines().map(|l| format!("{l}\n")).collect();
-        blocks.push(b);
-    }
-    let mut out = assemble(s, blocks, "plan", RESERVE + FOOTER, limit);
-    out.truncate(out.trim_end_matches('\n').len());
-    out.push_str("\n\n");
-    out.push_str(&footer(plan, origin));
-    out
+    let diff = super::text::diff(&plan.live_list, &plan.planned_list, Style::plain());
+    // Longer than any run of backticks in the names, so that no line can close it.
+    let longest = diff.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let mut b = Block::new(
+        format!("<details><summary>Domain list (live → after apply)</summary>\n\n{fence}diff\n"),
+        format!("{fence}\n\n</details>\n"),
+    );
+    b.lines = diff.lines().map(|l| format!("{l}\n")).collect();
+    Some(b)
 }
 
 /// Room kept for the plan's footer: its wording, and the file and commit cut to 100 and 40
@@ -486,6 +544,17 @@ pub fn report(report: &Report) -> String {
 
 /// `report` in at most about `limit` bytes (a section of a run over several files).
 pub fn report_within(report: &Report, limit: usize) -> String {
+    let (problems, done) = outcome_blocks(report);
+    let blocks = [problems, verification_block(report), done]
+        .into_iter()
+        .filter(|b| !b.lines.is_empty())
+        .collect();
+    assemble(report_summary(report), blocks, "report", RESERVE, limit)
+}
+
+/// The part of a report that is never cut: the counts, failures and unverified names called
+/// out.
+fn report_summary(report: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "### rcdomains apply\n");
     let _ = writeln!(s, "| ok | failed | skipped |\n|---:|---:|---:|");
@@ -521,6 +590,11 @@ pub fn report_within(report: &Report, limit: usize) -> String {
             v.allowed_secs
         );
     }
+    s
+}
+
+/// The outcomes: the failed and skipped ones, and (folded) the ones done.
+fn outcome_blocks(report: &Report) -> (Block, Block) {
     let mut problems = Block::new(
         "#### Failed and skipped\n\n| status | action | domain | message |\n|---|---|---|---|\n",
         "\n",
@@ -551,46 +625,48 @@ pub fn report_within(report: &Report, limit: usize) -> String {
             )),
         }
     }
+    (problems, done)
+}
+
+/// With `--verify`: each name, and what the server presented for it.
+fn verification_block(report: &Report) -> Block {
     let mut verified = Block::new(
         "#### Verification\n\n| status | domain | presented |\n|---|---|---|\n",
         "\n",
     );
-    if let Some(v) = &report.verification {
-        for n in &v.names {
-            let status = if n.verified {
-                "verified"
+    let Some(v) = &report.verification else {
+        return verified;
+    };
+    for n in &v.names {
+        let status = if n.verified {
+            "verified"
+        } else {
+            "**unverified**"
+        };
+        let presented = n.presented.as_ref().map(|p| {
+            let names: Vec<&str> = p.names.iter().take(5).map(String::as_str).collect();
+            let more = if p.names.len() > names.len() {
+                format!(" … {} in all", p.names.len())
             } else {
-                "**unverified**"
+                String::new()
             };
-            let presented = n.presented.as_ref().map(|p| {
-                let names: Vec<&str> = p.names.iter().take(5).map(String::as_str).collect();
-                let more = if p.names.len() > names.len() {
-                    format!(" … {} in all", p.names.len())
-                } else {
-                    String::new()
-                };
-                format!(
-                    "{}{more}, expiring in {} days",
-                    md_outside(&names.join(", ")),
-                    p.days_left
-                )
-            });
-            let text = match (presented, &n.why) {
-                (Some(p), None) => p,
-                (Some(p), Some(why)) => format!("{p}: {}", md_outside(why)),
-                (None, Some(why)) => md_outside(why),
-                (None, None) => "nothing".into(),
-            };
-            verified
-                .lines
-                .push(format!("| {status} | {} | {text} |\n", md_name(&n.name)));
-        }
+            format!(
+                "{}{more}, expiring in {} days",
+                md_outside(&names.join(", ")),
+                p.days_left
+            )
+        });
+        let text = match (presented, &n.why) {
+            (Some(p), None) => p,
+            (Some(p), Some(why)) => format!("{p}: {}", md_outside(why)),
+            (None, Some(why)) => md_outside(why),
+            (None, None) => "nothing".into(),
+        };
+        verified
+            .lines
+            .push(format!("| {status} | {} | {text} |\n", md_name(&n.name)));
     }
-    let blocks = [problems, verified, done]
-        .into_iter()
-        .filter(|b| !b.lines.is_empty())
-        .collect();
-    assemble(s, blocks, "report", RESERVE, limit)
+    verified
 }
 
 fn plural(n: usize) -> &'static str {
@@ -599,13 +675,12 @@ fn plural(n: usize) -> &'static str {
 
 /// An audit for a nightly job's summary or an issue: the counts and any error-level call-out
 /// first, then the findings of each kind (cut, with a note, to stay under `LIMIT`).
-pub fn audit(plan: &Plan, audit: &crate::plan::audit::Audit) -> String {
+pub fn audit(plan: &Plan, audit: &Audit) -> String {
     audit_within(plan, audit, LIMIT)
 }
 
 /// `audit` in at most about `limit` bytes (a section of a run over several files).
-pub fn audit_within(plan: &Plan, audit: &crate::plan::audit::Audit, limit: usize) -> String {
-    use crate::plan::audit::{FINDING_KINDS, FindingLevel};
+pub fn audit_within(plan: &Plan, audit: &Audit, limit: usize) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -621,6 +696,17 @@ pub fn audit_within(plan: &Plan, audit: &crate::plan::audit::Audit, limit: usize
         );
         return s;
     }
+    audit_counts(&mut s, plan, audit);
+    let blocks = FINDING_KINDS
+        .iter()
+        .filter_map(|kind| findings_block(audit, kind))
+        .collect();
+    assemble(s, blocks, "audit", RESERVE, limit)
+}
+
+/// The counts of an audit with findings, the error-level names called out, and whether DNS
+/// was checked.
+fn audit_counts(s: &mut String, plan: &Plan, audit: &Audit) {
     let _ = writeln!(
         s,
         "| drift | renewal at risk | expiring | not covered | unreadable | deferred |"
@@ -664,36 +750,34 @@ pub fn audit_within(plan: &Plan, audit: &crate::plan::audit::Audit, limit: usize
             "_DNS was not checked (--skip-dns): neither renewal risks nor certificates were looked at._\n"
         );
     }
+}
+
+/// The findings of one kind, under its heading.
+fn findings_block(audit: &Audit, kind: &str) -> Option<Block> {
     let shown = super::audit::Shown {
         name: &md_name,
         outside: &md_outside,
         wording: &cell,
         deferred: &defer_reason,
     };
-    let mut blocks = Vec::new();
-    for kind in FINDING_KINDS {
-        let mut b = Block::new(
-            format!(
-                "#### {}\n\n| level | domain | detail |\n|---|---|---|\n",
-                cell(super::audit::heading(kind))
-            ),
-            "\n",
-        );
-        for f in audit.findings.iter().filter(|f| f.kind() == kind) {
-            let level = match f.level {
-                FindingLevel::Error => "**error**",
-                FindingLevel::Warning => "warning",
-                FindingLevel::Info => "info",
-            };
-            b.lines.push(format!(
-                "| {level} | {} | {} |\n",
-                md_name(&f.name),
-                super::audit::detail(f, &shown)
-            ));
-        }
-        if !b.lines.is_empty() {
-            blocks.push(b);
-        }
+    let mut b = Block::new(
+        format!(
+            "#### {}\n\n| level | domain | detail |\n|---|---|---|\n",
+            cell(super::audit::heading(kind))
+        ),
+        "\n",
+    );
+    for f in audit.findings.iter().filter(|f| f.kind() == kind) {
+        let level = match f.level {
+            FindingLevel::Error => "**error**",
+            FindingLevel::Warning => "warning",
+            FindingLevel::Info => "info",
+        };
+        b.lines.push(format!(
+            "| {level} | {} | {} |\n",
+            md_name(&f.name),
+            super::audit::detail(f, &shown)
+        ));
     }
-    assemble(s, blocks, "audit", RESERVE, limit)
+    b.with_lines()
 }

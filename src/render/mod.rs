@@ -1,7 +1,9 @@
 //! Rendering plans and apply reports as text, JSON and Markdown.
 //!
 //! Owns the look of every result: pure functions from data to `String`. Must not print (that
-//! is `output`'s job) nor decide anything (that is `plan`'s). Every string from outside — a
+//! is `output`'s job) nor decide anything (that is `plan`'s). Reads only the plan and model
+//! types (the checks' findings, apply's report): it imports no module that owns a socket, and
+//! not `saved`, which builds on `json`'s shapes. Every string from outside — a
 //! name, an API message, a DNS or TLS error — is shown through `crate::escape` (`text_name`
 //! and `md_name` for names): it stays data, whatever it holds.
 

@@ -4,11 +4,11 @@
 //! character (a line break, a colour, a bidirectional override) on the terminal.
 
 use super::{Style, text_name};
-use crate::apply::{Report, Status};
-use crate::checks::Coverage;
-use crate::checks::dns::DnsFinding;
+use crate::model::{
+    ActionKind, Coverage, DnsFinding, DomainKind, DomainName, NameVerification, Report, Status,
+};
 use crate::plan::{
-    Action, ActionKind, DeferReason, KeptReason, Level, ListedDomain, Plan, RemoveReason, Warning,
+    Action, DeferReason, KeptReason, Level, ListedDomain, Plan, RemoveReason, Warning,
 };
 use similar::TextDiff;
 use std::fmt::Write;
@@ -40,6 +40,22 @@ pub(crate) fn requests_text(n: Option<u64>) -> String {
 
 pub fn plan(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
+    head(&mut out, plan, style);
+    refusal(&mut out, plan, style);
+    warnings(&mut out, plan, style);
+    removals(&mut out, plan, style);
+    additions_and_updates(&mut out, plan, style);
+    ssl_orders(&mut out, plan, style);
+    dns_not_ready(&mut out, plan, style);
+    certificate(&mut out, plan, style);
+    deferred(&mut out, plan, style);
+    kept(&mut out, plan, style);
+    domain_list(&mut out, plan, style);
+    out
+}
+
+/// The summary line, and whether DNS was checked.
+fn head(out: &mut String, plan: &Plan, style: Style) {
     let head = format!(
         "Plan for server {} app {} (API {}): {}",
         plan.server_id,
@@ -56,74 +72,95 @@ pub fn plan(plan: &Plan, style: Style) -> String {
                 .dim("DNS not checked (--skip-dns): additions are not held back for DNS readiness")
         );
     }
-    if let Some(r) = &plan.refusal {
-        let _ = writeln!(out, "\n{} {}", style.red(&style.bold("REFUSED:")), r.gate);
-        let _ = writeln!(
-            out,
-            "Nothing will be changed. It would have removed {} name{}:",
-            r.would_remove.len(),
-            plural(r.would_remove.len())
-        );
-        for n in &r.would_remove {
-            let _ = writeln!(out, "  {}", style.red(&format!("- {}", text_name(n))));
-        }
+}
+
+/// A safety gate's refusal, with what it would have removed.
+fn refusal(out: &mut String, plan: &Plan, style: Style) {
+    let Some(r) = &plan.refusal else {
+        return;
+    };
+    let _ = writeln!(out, "\n{} {}", style.red(&style.bold("REFUSED:")), r.gate);
+    let _ = writeln!(
+        out,
+        "Nothing will be changed. It would have removed {} name{}:",
+        r.would_remove.len(),
+        plural(r.would_remove.len())
+    );
+    for n in &r.would_remove {
+        let _ = writeln!(out, "  {}", style.red(&format!("- {}", text_name(n))));
     }
+}
+
+fn warnings(out: &mut String, plan: &Plan, style: Style) {
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "\nWarnings:");
         for w in &plan.warnings {
             let _ = writeln!(out, "  {}", warning_line(w, style));
         }
     }
+}
+
+/// The removals, unless refused (then the refusal lists them).
+fn removals(out: &mut String, plan: &Plan, style: Style) {
     let removals: Vec<&Action> = plan
         .actions
         .iter()
         .filter(|a| a.kind() == ActionKind::Remove)
         .collect();
-    if !removals.is_empty() && plan.refusal.is_none() {
-        let _ = writeln!(out, "\nRemovals:");
-        for a in removals {
-            if let Action::Remove { name, reason, .. } = a {
-                let why = match reason {
-                    RemoveReason::Unlisted => "not in the file; removals.prune is on",
-                    RemoveReason::Tombstone => "state: absent in the file",
-                };
-                let _ = writeln!(
-                    out,
-                    "  {} {}",
-                    style.red(&format!("- {}", text_name(name))),
-                    style.dim(&format!("({why})"))
-                );
-            }
+    if removals.is_empty() || plan.refusal.is_some() {
+        return;
+    }
+    let _ = writeln!(out, "\nRemovals:");
+    for a in removals {
+        if let Action::Remove { name, reason, .. } = a {
+            let why = match reason {
+                RemoveReason::Unlisted => "not in the file; removals.prune is on",
+                RemoveReason::Tombstone => "state: absent in the file",
+            };
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                style.red(&format!("- {}", text_name(name))),
+                style.dim(&format!("({why})"))
+            );
         }
     }
+}
+
+fn additions_and_updates(out: &mut String, plan: &Plan, style: Style) {
     let changes: Vec<&Action> = plan
         .actions
         .iter()
         .filter(|a| matches!(a.kind(), ActionKind::Add | ActionKind::Update))
         .collect();
-    if !changes.is_empty() {
-        let _ = writeln!(out, "\nAdditions and updates:");
-        for a in changes {
-            match a {
-                Action::Add { name, settings } => {
-                    let _ = writeln!(
-                        out,
-                        "  {} {}",
-                        style.green(&format!("+ {}", text_name(name))),
-                        style.dim(&format!("({settings})"))
-                    );
-                }
-                Action::Update { name, from, to, .. } => {
-                    let _ = writeln!(
-                        out,
-                        "  {} {from} → {to}",
-                        style.yellow(&format!("~ {}:", text_name(name)))
-                    );
-                }
-                Action::Remove { .. } | Action::Ssl { .. } => {}
+    if changes.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nAdditions and updates:");
+    for a in changes {
+        match a {
+            Action::Add { name, settings } => {
+                let _ = writeln!(
+                    out,
+                    "  {} {}",
+                    style.green(&format!("+ {}", text_name(name))),
+                    style.dim(&format!("({settings})"))
+                );
             }
+            Action::Update { name, from, to, .. } => {
+                let _ = writeln!(
+                    out,
+                    "  {} {from} → {to}",
+                    style.yellow(&format!("~ {}:", text_name(name)))
+                );
+            }
+            Action::Remove { .. } | Action::Ssl { .. } => {}
         }
     }
+}
+
+/// The certificate orders, and why there are none when the plan says.
+fn ssl_orders(out: &mut String, plan: &Plan, style: Style) {
     let ssl: Vec<&Action> = plan
         .actions
         .iter()
@@ -157,24 +194,35 @@ pub fn plan(plan: &Plan, style: Style) -> String {
     if let Some(note) = &plan.ssl_note {
         let _ = writeln!(out, "\nSSL: {}", style.dim(&plain(note)));
     }
+}
+
+fn dns_not_ready(out: &mut String, plan: &Plan, style: Style) {
     let not_ready: Vec<_> = plan.dns.iter().filter(|(_, f)| !f.is_ready()).collect();
-    if !not_ready.is_empty() {
-        let _ = writeln!(out, "\nDNS not ready (server {}):", plan.server_ip_text());
-        for (name, f) in not_ready {
-            let _ = writeln!(
-                out,
-                "  {} {}",
-                style.yellow(&format!("! {}:", text_name(name))),
-                finding_text(f, &plain)
-            );
-        }
+    if not_ready.is_empty() {
+        return;
     }
-    // The names whose DNS is ready; a name that left the server is a warning above.
-    let ready_tls: Vec<(&crate::model::DomainName, &Coverage)> = plan
+    let _ = writeln!(out, "\nDNS not ready (server {}):", plan.server_ip_text());
+    for (name, f) in not_ready {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            style.yellow(&format!("! {}:", text_name(name))),
+            finding_text(f, &plain)
+        );
+    }
+}
+
+/// How many of the attached names whose DNS is ready the certificate covers, and the ones it
+/// does not; a name that left the server is a warning above.
+fn certificate(out: &mut String, plan: &Plan, style: Style) {
+    let ready_tls: Vec<(&DomainName, &Coverage)> = plan
         .tls
         .iter()
         .filter(|(n, _)| plan.dns.get(*n).is_none_or(DnsFinding::is_ready))
         .collect();
+    if ready_tls.is_empty() {
+        return;
+    }
     let uncovered: Vec<_> = ready_tls
         .iter()
         .filter(|(_, c)| !matches!(c, Coverage::Covered { .. }))
@@ -186,40 +234,47 @@ pub fn plan(plan: &Plan, style: Style) -> String {
             _ => None,
         })
         .min();
-    if !ready_tls.is_empty() {
-        let covered = ready_tls.len() - uncovered.len();
-        let expiry = soonest
-            .map(|d| format!("; the soonest expires in {d} days"))
-            .unwrap_or_default();
+    let covered = ready_tls.len() - uncovered.len();
+    let expiry = soonest
+        .map(|d| format!("; the soonest expires in {d} days"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "\nCertificate: {covered} of {} attached ready names covered{expiry}",
+        ready_tls.len()
+    );
+    for (name, c) in uncovered {
+        let text = match c {
+            Coverage::NotCovered { why } => format!("not covered: {}", plain(why)),
+            Coverage::Unknown { why } => format!("unknown: {}", plain(why)),
+            Coverage::Covered { .. } => continue,
+        };
         let _ = writeln!(
             out,
-            "\nCertificate: {covered} of {} attached ready names covered{expiry}",
-            ready_tls.len()
+            "  {} {text}",
+            style.yellow(&format!("! {}:", text_name(name)))
         );
-        for (name, c) in uncovered {
-            let text = match c {
-                Coverage::NotCovered { why } => format!("not covered: {}", plain(why)),
-                Coverage::Unknown { why } => format!("unknown: {}", plain(why)),
-                Coverage::Covered { .. } => continue,
-            };
-            let _ = writeln!(
-                out,
-                "  {} {text}",
-                style.yellow(&format!("! {}:", text_name(name)))
-            );
-        }
     }
-    if !plan.deferred.is_empty() {
-        let _ = writeln!(out, "\nDeferred (no API call this run):");
-        for d in &plan.deferred {
-            let _ = writeln!(
-                out,
-                "  {} {}",
-                style.cyan(&format!("… {} {}:", d.kind.as_str(), text_name(&d.name))),
-                defer_reason_text(&d.reason)
-            );
-        }
+}
+
+fn deferred(out: &mut String, plan: &Plan, style: Style) {
+    if plan.deferred.is_empty() {
+        return;
     }
+    let _ = writeln!(out, "\nDeferred (no API call this run):");
+    for d in &plan.deferred {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            style.cyan(&format!("… {} {}:", d.kind.as_str(), text_name(&d.name))),
+            defer_reason_text(&d.reason)
+        );
+    }
+}
+
+/// The names left alone, each with why; past `KEPT_SHOWN`, those kept only because prune is
+/// off are counted instead of listed.
+fn kept(out: &mut String, plan: &Plan, style: Style) {
     let mut kept_listed = 0;
     let mut kept_more = 0;
     let mut kept_text = String::new();
@@ -245,6 +300,10 @@ pub fn plan(plan: &Plan, style: Style) -> String {
             );
         }
     }
+}
+
+/// "No changes", or the diff of the domain list.
+fn domain_list(out: &mut String, plan: &Plan, style: Style) {
     if plan.actions.is_empty() && plan.refusal.is_none() {
         let _ = writeln!(
             out,
@@ -259,14 +318,13 @@ pub fn plan(plan: &Plan, style: Style) -> String {
             diff(&plan.live_list, &plan.planned_list, style)
         );
     }
-    out
 }
 
 fn line(d: &ListedDomain) -> String {
     let kind = match d.kind {
-        crate::model::DomainKind::Primary => " [primary]",
-        crate::model::DomainKind::Alias => "",
-        crate::model::DomainKind::Other => " [other type]",
+        DomainKind::Primary => " [primary]",
+        DomainKind::Alias => "",
+        DomainKind::Other => " [other type]",
     };
     format!("{}{kind} ({})\n", text_name(&d.name), d.settings)
 }
@@ -379,7 +437,7 @@ pub fn report(report: &Report, style: Style) -> String {
 }
 
 /// What the server presented for a verified or unverified name.
-fn presented_text(n: &crate::checks::verify::NameVerification) -> String {
+fn presented_text(n: &NameVerification) -> String {
     let presented = n.presented.as_ref().map(|p| {
         let names: Vec<String> = p.names.iter().take(5).map(|s| plain(s)).collect();
         let more = if p.names.len() > names.len() {
