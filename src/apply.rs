@@ -12,6 +12,7 @@ use crate::model::{
     ActionKind, DomainName, DomainSettings, LedgerEntry, LiveDomain, OrderOutcome, Outcome, Status,
     cert_names,
 };
+use crate::model::{Refusal, Report};
 use crate::plan::{Action, Approved, Phase, Plan, SslOrder};
 use crate::runcloud::{ApiError, Client, DeleteOutcome};
 use std::collections::{BTreeSet, HashMap};
@@ -20,9 +21,6 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tracing::info;
-
-// moved to model; re-exported for the commands until they import it from there
-pub use crate::model::{Refusal, Report};
 
 /// Carries out an approved plan: each phase in turn, the actions of a phase with at most
 /// `parallelism` at once; SSL only once every domain change succeeded.
@@ -65,20 +63,6 @@ pub async fn run(plan: Approved<'_>, client: &Client, parallelism: usize) -> Rep
         orders,
         verification: None,
         refusal: None,
-    }
-}
-
-/// Carries out `plan` when no safety gate refused it; a refused plan changes nothing and
-/// comes back as a report holding the refusal. Kept for the commands until they approve the
-/// plan themselves (`plan.approve()`) and call [`run`].
-pub async fn execute(plan: &Plan, client: &Client, parallelism: usize) -> Report {
-    match plan.approve() {
-        Ok(approved) => run(approved, client, parallelism).await,
-        Err(refused) => Report {
-            api_requests: plan.api_requests,
-            refusal: Some(gate_refusal(refused)),
-            ..Report::default()
-        },
     }
 }
 

@@ -10,10 +10,8 @@ pub mod verify;
 #[cfg(test)]
 mod tests;
 
-// moved to model; re-exported for the commands until they import it from there
-pub use crate::model::Checks;
-
 use crate::desired::Desired;
+use crate::model::Checks;
 use crate::model::{Coverage, DnsFinding, DomainName, LiveState, cert_names};
 use crate::progress::Counter;
 use dns::{AcceptSet, DnsError, HickoryResolver};

@@ -3,13 +3,11 @@
 //! covering it, or the time allowed is up. Reports what was presented; decides nothing.
 
 use super::tls;
+use crate::model::Verification;
 use crate::model::{DomainName, NameVerification, Presented};
 use futures_util::StreamExt;
 use std::net::IpAddr;
 use std::time::Duration;
-
-// moved to model; re-exported for the commands until they import it from there
-pub use crate::model::Verification;
 
 /// Pause between rounds of probes for the names not verified yet.
 const ROUND_PAUSE: Duration = Duration::from_secs(5);

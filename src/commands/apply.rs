@@ -4,14 +4,14 @@
 use super::ledger::LedgerFile;
 use super::targets;
 use super::{Planned, Session, compute, open_ledger, options, render_plan};
-use crate::apply::{self, Refusal, Report};
+use crate::apply;
 use crate::checks::verify::{self, VerifyOptions};
 use crate::cli::{ApplyArgs, Format};
 use crate::config::{CheckConfig, Config};
 use crate::desired::{self, Target as TargetIds};
 use crate::exit::Exit;
+use crate::model::{LedgerEntry, OrderOutcome, Refusal, Report, Verification};
 use crate::output::{self, Output};
-use crate::plan::LedgerEntry;
 use crate::render::{self, fleet};
 use crate::runcloud::credentials;
 use crate::saved::{self, Saved, SavedFile};
@@ -316,17 +316,20 @@ async fn carry_out(
     if format == Format::Text || plan.refusal.is_some() || !plan.has_changes() {
         out.print(&render_plan(format, out, planned));
     }
-    if let Some(refusal) = gate_refusal(plan) {
-        write_report(
-            args,
-            &Report {
-                api_requests: plan.api_requests,
-                refusal: Some(refusal),
-                ..Report::default()
-            },
-        )?;
-        return Ok(Exit::Refused);
-    }
+    let approved = match plan.approve() {
+        Ok(approved) => approved,
+        Err(refused) => {
+            write_report(
+                args,
+                &Report {
+                    api_requests: plan.api_requests,
+                    refusal: Some(apply::gate_refusal(refused)),
+                    ..Report::default()
+                },
+            )?;
+            return Ok(Exit::Refused);
+        }
+    };
     if !plan.has_changes() {
         let nothing = Report {
             api_requests: plan.api_requests,
@@ -358,7 +361,7 @@ async fn carry_out(
         &format!("applying {} actions", plan.actions.len()),
         session.client.progress(),
     );
-    let mut report = apply::execute(plan, &session.client, args.parallelism).await;
+    let mut report = apply::run(approved, &session.client, args.parallelism).await;
     drop(progress);
     let unrecorded = record(out, ledger, &report.orders);
     if let Some(secs) = args.verify {
@@ -441,11 +444,11 @@ async fn verify_orders(
     plan: &crate::plan::Plan,
     report: &Report,
     secs: u64,
-) -> verify::Verification {
+) -> Verification {
     let names: Vec<crate::model::DomainName> = report
         .orders
         .iter()
-        .filter(|o| o.outcome == crate::plan::OrderOutcome::Ok)
+        .filter(|o| o.outcome == OrderOutcome::Ok)
         .flat_map(|o| o.names.iter().cloned())
         .collect();
     let counter = crate::progress::Counter::default();
@@ -501,16 +504,6 @@ fn summarise(markdown: &str) {
     if let Err(e) = result {
         tracing::warn!("cannot append to GITHUB_STEP_SUMMARY: {e}");
     }
-}
-
-/// The refusal of a plan that a safety gate stopped, as the report shows it.
-fn gate_refusal(plan: &crate::plan::Plan) -> Option<Refusal> {
-    plan.refusal.as_ref().map(|r| Refusal {
-        reason: r.gate.reason().into(),
-        message: r.gate.to_string(),
-        would_remove: r.would_remove.iter().map(ToString::to_string).collect(),
-        drift: vec![],
-    })
 }
 
 /// One target's end of an apply over several files.
@@ -591,14 +584,17 @@ async fn carry_out_many(
                 }
             };
             let plan = &planned.plan;
-            if let Some(refusal) = gate_refusal(plan) {
-                let report = Report {
-                    api_requests: plan.api_requests,
-                    refusal: Some(refusal),
-                    ..Report::default()
-                };
-                return (end(Ok(report), Exit::Refused), vec![]);
-            }
+            let approved = match plan.approve() {
+                Ok(approved) => approved,
+                Err(refused) => {
+                    let report = Report {
+                        api_requests: plan.api_requests,
+                        refusal: Some(apply::gate_refusal(refused)),
+                        ..Report::default()
+                    };
+                    return (end(Ok(report), Exit::Refused), vec![]);
+                }
+            };
             if !plan.has_changes() {
                 let report = Report {
                     api_requests: plan.api_requests,
@@ -606,7 +602,7 @@ async fn carry_out_many(
                 };
                 return (end(Ok(report), Exit::Success), vec![]);
             }
-            let mut report = apply::execute(plan, &session.client, parallelism).await;
+            let mut report = apply::run(approved, &session.client, parallelism).await;
             report.api_requests = Some(session.client.request_count());
             if let Some(secs) = args.verify {
                 report.verification =

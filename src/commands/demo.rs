@@ -109,7 +109,7 @@ pub async fn run(config: &Config, args: &DemoArgs, out: &Output) -> anyhow::Resu
 
     // Let's Encrypt (simulated) fails the first certificate order; the ledger records it, and
     // the next plan backs off from that set of names instead of ordering it again at once.
-    let orders = first.plan.count(crate::plan::ActionKind::Ssl) > 0;
+    let orders = first.plan.count(crate::model::ActionKind::Ssl) > 0;
     if orders {
         handle.inject(Fault::new(FaultKind::OrderInvalid));
         step(
@@ -147,7 +147,7 @@ pub async fn run(config: &Config, args: &DemoArgs, out: &Output) -> anyhow::Resu
     // A customer points a deferred name at the server; the next run attaches it.
     let pointed =
         first.plan.deferred.iter().find(|d| {
-            d.kind == crate::plan::ActionKind::Add && d.name.as_str().starts_with("late.")
+            d.kind == crate::model::ActionKind::Add && d.name.as_str().starts_with("late.")
         });
     if let Some(d) = pointed {
         step(

@@ -6,8 +6,9 @@
 //! Owns the file format only; the rules read from the ledger are `plan::ledger`'s.
 
 use crate::model::DomainName;
+use crate::model::{LedgerEntry, OrderOutcome};
+use crate::plan::Ledger;
 use crate::plan::ledger::time_rfc3339;
-use crate::plan::{Ledger, LedgerEntry, OrderOutcome};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use std::io::Write;

@@ -16,11 +16,12 @@ mod validate;
 
 pub use schema::schema_json;
 
-use crate::checks::{self, CheckOptions, Checks};
+use crate::checks::{self, CheckOptions};
 use crate::cli::{Cli, Command, Format};
 use crate::config::{ApiConfig, CheckConfig, Config};
 use crate::desired::{Desired, Target};
 use crate::exit::Exit;
+use crate::model::Checks;
 use crate::model::LiveState;
 use crate::output::Output;
 use crate::plan::{Plan, PlanOptions};

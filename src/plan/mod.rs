@@ -9,6 +9,7 @@
 
 use crate::desired::Desired;
 use crate::desired::raw::SslEnvironment;
+use crate::model::ActionKind;
 use crate::model::{
     ApiVersion, Checks, Coverage, DnsFinding, DomainKind, DomainName, DomainSettings, LiveDomain,
     LiveState, cert_names,
@@ -33,9 +34,6 @@ pub use ssl::{ResolvedSslMode, effective_ssl_mode};
 pub use warnings::{
     CertificateScope, EXPIRY_ERROR_DAYS, EXPIRY_WARNING_DAYS, Level, Warning, WarningKind,
 };
-
-// moved to model; re-exported for the commands until they import it from there
-pub use crate::model::{ActionKind, LedgerEntry, OrderOutcome};
 
 /// Choices the operator makes for one run, on the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

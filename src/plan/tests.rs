@@ -4,7 +4,7 @@ use super::*;
 use crate::desired::name::Pattern;
 use crate::desired::raw::SslMode;
 use crate::desired::{DesiredDomain, DnsPolicy, RemovalPolicy, Target};
-use crate::model::{LiveSsl, Redirection};
+use crate::model::{LedgerEntry, LiveSsl, OrderOutcome, Redirection};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
