@@ -13,6 +13,7 @@ pub mod desired;
 pub mod escape;
 pub mod exit;
 pub mod generate;
+pub mod http;
 pub mod input;
 pub mod model;
 pub mod output;

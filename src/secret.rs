@@ -90,6 +90,24 @@ impl Scrubber {
         }
         out
     }
+
+    /// The scrubbed text of the first `max` bytes of `body`. When that cuts the body short, a
+    /// credential the cut split is no longer whole, so no form matches it: the text then ends
+    /// before where such a partial credential could begin (the longest form's length, less
+    /// one, from its end).
+    pub fn scrub_head(&self, body: &[u8], max: usize) -> String {
+        if body.len() <= max {
+            return self.scrub(&String::from_utf8_lossy(body));
+        }
+        let mut text = self.scrub(&String::from_utf8_lossy(&body[..max]));
+        let longest = self.forms.first().map_or(0, String::len);
+        let mut keep = text.len().saturating_sub(longest.saturating_sub(1));
+        while !text.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        text.truncate(keep);
+        text
+    }
 }
 
 /// `%XX` for every byte but RFC 3986's unreserved ones; `lower` hex digits; `plus`: a space
@@ -162,6 +180,20 @@ mod tests {
         );
         assert_eq!(base64(b"ab"), "YWI=");
         assert_eq!(base64(b"abc"), "YWJj");
+    }
+
+    #[test]
+    fn a_head_cut_across_a_secret_shows_no_part_of_it() {
+        let secret = Secret::new("s3cr/et+ value");
+        let sc = Scrubber::new(&[&secret], &[]);
+        let body = format!("{}s3cr/et+ value tail", "x".repeat(20));
+        let whole = format!("{}[redacted] tail", "x".repeat(20));
+        assert_eq!(sc.scrub_head(body.as_bytes(), body.len()), whole);
+        for max in 0..body.len() {
+            let head = sc.scrub_head(body.as_bytes(), max);
+            assert!(!head.contains("s3"), "{max}: {head}");
+            assert!(whole.starts_with(&head), "{max}: {head}");
+        }
     }
 
     #[test]

@@ -849,6 +849,29 @@ fn generate_never_shows_the_plugin_credentials() {
     );
 }
 
+/// The REST reader tells a host that does not resolve from one that refuses, as the RunCloud
+/// client does: a typo in --url reads as that, not as "cannot reach".
+#[test]
+fn generate_from_a_network_whose_host_does_not_resolve_says_so() {
+    // A label longer than 63 octets cannot be put in a DNS query: the system resolver fails the
+    // name without asking any server (and `.invalid` never resolves anyway).
+    let host = format!("rcdomains-test-{}.invalid", "k".repeat(64));
+    let run = gen_run(
+        &["--from", "um-rest", "--url", &format!("http://{host}")],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains(&format!(
+            "GET /wp-json/wu/v2/domain: cannot resolve the network's host {host} — check --url, and this machine's DNS"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("cannot reach"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "nothing generated");
+}
+
 #[test]
 fn generate_from_a_network_that_never_answers_times_out_with_the_path() {
     // Accepts connections and never answers.

@@ -11,6 +11,7 @@ pub mod source;
 pub mod write;
 
 use crate::desired::LoadError;
+use crate::http::{Cause, TransportError};
 
 /// One domain-mapping row of the plugin's `wu_domain_mappings` table, parsed leniently.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +64,12 @@ pub enum GenerateError {
         status: u16,
         location: String,
     },
-    #[error("invalid --url: {0}")]
-    BadUrl(String),
+    #[error("invalid --url: {problem}")]
+    BadUrl {
+        problem: String,
+        #[source]
+        source: Option<Cause>,
+    },
     #[error(
         "no Ultimate Multisite API credentials: set WU_API_KEY and WU_API_SECRET to the plugin's API key and secret (Ultimate Multisite → Settings → API & Webhooks)"
     )]
@@ -101,11 +106,28 @@ pub enum GenerateError {
     #[error(
         "GET {path}: no answer within {secs} s — the network is slow or unreachable; raise --timeout or try again later"
     )]
-    Timeout { path: String, secs: u64 },
+    Timeout {
+        path: String,
+        secs: u64,
+        #[source]
+        source: TransportError,
+    },
     #[error(
-        "GET {path}: cannot reach the network ({reason}) — check --url and this machine's network"
+        "GET {path}: cannot resolve the network's host {host} — check --url, and this machine's DNS"
     )]
-    Connect { path: String, reason: String },
+    Dns {
+        path: String,
+        host: String,
+        /// What the system resolver said, among the causes.
+        #[source]
+        source: TransportError,
+    },
+    #[error("GET {path}: cannot reach the network — check --url and this machine's network")]
+    Connect {
+        path: String,
+        #[source]
+        source: TransportError,
+    },
     #[error(
         "GET {path}: the answer is larger than {mib} MiB, far more than any page of domain mappings; check --url (a proxy or a misconfigured server is answering with something else)"
     )]
@@ -124,6 +146,13 @@ pub enum GenerateError {
     RunawayPaging { path: String, page: u64, max: u64 },
     #[error("{file}: {detail}")]
     Input { file: String, detail: String },
+    #[error("{file}: not JSON; expected the output of {what}")]
+    InputNotJson {
+        file: String,
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error(
         "{file}:{line}: the existing file is not valid YAML ({message}); fix it, or move it away to write a fresh one"
     )]
@@ -143,6 +172,9 @@ pub enum GenerateError {
         #[source]
         source: LoadError,
     },
-    #[error("cannot set up the HTTP client: {0}")]
-    Setup(String),
+    #[error("cannot set up the HTTP client")]
+    Setup {
+        #[source]
+        source: Cause,
+    },
 }

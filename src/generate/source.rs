@@ -1,15 +1,17 @@
 //! Reading the plugin's domain mappings: its REST API (`wu/v2`) and WP-CLI JSON exports.
 //!
 //! Owns HTTP to the network (the plugin's key and secret as Basic auth or, when asked, as query
-//! parameters; timeouts; a cap on each answer's size; the `/domain` → `/domains` fallback;
-//! paging in both conventions the plugin has used) and the lenient parsing of rows and sites
+//! parameters; the `/domain` → `/domains` fallback; paging in both conventions the plugin has
+//! used; what reading an answer shares with the RunCloud client — the size cap, excerpts,
+//! scrubbing, what a transport error was — is `crate::http`'s) and the lenient parsing of rows and sites
 //! (numbers and booleans as numbers or strings), including refusing a WP-CLI list that
 //! `wp wu domain list`'s cap may have cut short. It decides nothing about which rows count
 //! (`select` does), prints nothing, and never lets the key or the secret (in any encoding), nor
 //! a URL that carries them, into a message or a log line.
 
 use super::{GenerateError, Row, Site};
-use crate::secret::Secret;
+use crate::http::{self, Cause, Kind, MAX_BODY, ReadError, TransportError};
+use crate::secret::{Scrubber, Secret};
 use reqwest::Url;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -18,8 +20,8 @@ use tracing::{debug, info};
 
 /// Rows asked for per request (the plugin's maximum `per_page`).
 pub const PER_PAGE: u64 = 100;
-/// The most of one answer that is read: a page of 100 mappings is some 30 KiB.
-pub const MAX_BODY: usize = 16 << 20;
+/// The characters of text from the network kept in an error.
+const EXCERPT_CHARS: usize = 200;
 /// The most rows `wp wu domain list` returns: BerlinDB's default `number`, which the command
 /// offers no option to raise. A list of exactly this many is probably cut short.
 pub const WP_CLI_CAP: usize = 100;
@@ -86,7 +88,7 @@ pub struct UmRest {
     auth: Auth,
     timeout: Duration,
     /// Blanks the key and secret in every spelling an answer could echo them in.
-    scrubber: crate::secret::Scrubber,
+    scrubber: Scrubber,
 }
 
 impl UmRest {
@@ -100,48 +102,12 @@ impl UmRest {
         if key.is_empty() || secret.is_empty() {
             return Err(GenerateError::MissingApiKey);
         }
-        let mut base = Url::parse(url.trim()).map_err(|e| {
-            GenerateError::BadUrl(format!("{e}; write it like https://network.example"))
-        })?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(GenerateError::BadUrl(format!(
-                "scheme `{}` is not http or https",
-                base.scheme()
-            )));
-        }
-        if !base.username().is_empty() || base.password().is_some() {
-            return Err(GenerateError::BadUrl(
-                "it contains a user name or password; give them through WU_API_KEY and WU_API_SECRET instead".into(),
-            ));
-        }
-        let credentials_in_query = base.query_pairs().any(|(k, _)| {
-            matches!(
-                k.as_ref(),
-                "api_key" | "api-key" | "api_secret" | "api-secret"
-            )
-        });
-        if credentials_in_query {
-            return Err(GenerateError::BadUrl(
-                "it carries the API key or secret; give them through WU_API_KEY and WU_API_SECRET (with --auth query to send them as parameters)".into(),
-            ));
-        }
-        base.set_query(None);
-        base.set_fragment(None);
-        let path = base.path().trim_end_matches('/');
-        let path = path.strip_suffix("/wp-json").unwrap_or(path).to_string();
-        base.set_path(&format!("{path}/"));
-        // reqwest is built without a default crypto provider; use ring, as the RunCloud client does.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            // A redirect is reported, never followed: it would carry the request (and, with
-            // --auth query, the credentials in the URL) to wherever the answer points.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("rcdomains/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| GenerateError::Setup(e.to_string()))?;
-        let scrubber = crate::secret::Scrubber::new(&[&key, &secret], &[(&key, &secret)]);
+        let scrubber = Scrubber::new(&[&key, &secret], &[(&key, &secret)]);
+        let base = network_base(url, &scrubber)?;
+        // A redirect is reported, never followed: it would carry the request (and, with
+        // --auth query, the credentials in the URL) to wherever the answer points.
+        let http =
+            http::client(timeout, &scrubber).map_err(|source| GenerateError::Setup { source })?;
         Ok(UmRest {
             http,
             base,
@@ -156,67 +122,13 @@ impl UmRest {
     /// Every mapping row, all pages. Fails rather than returning a partial list, except when the
     /// server ignores paging altogether (then the rows it did send, with a warning).
     pub async fn fetch(&self) -> Result<Fetched, GenerateError> {
-        let (route, first) = match self.page(ROUTES[0], 1).await? {
-            Some(p) => (ROUTES[0], p),
-            None => match self.page(ROUTES[1], 1).await? {
-                Some(p) => (ROUTES[1], p),
-                None => {
-                    return Err(GenerateError::NotFound {
-                        path: self.path_of(ROUTES[0]),
-                        fallback: self.path_of(ROUTES[1]),
-                    });
-                }
-            },
-        };
-        let mut fetched = Fetched::default();
-        let mut seen: BTreeSet<RowKey> = BTreeSet::new();
+        let (route, first) = self.first_page().await?;
+        let mut rows = Rows::new(self.path_of(route));
         let mut page_no = 1u64;
         let mut page = first;
-        let paging;
-        loop {
-            let count = page.rows.len() as u64;
-            let mut new = 0u64;
-            for (i, value) in page.rows.iter().enumerate() {
-                match parse_row(value) {
-                    Ok(row) => {
-                        if seen.insert(RowKey::of(&row)) {
-                            fetched.rows.push(row);
-                            new += 1;
-                        }
-                    }
-                    Err(why) => fetched.warnings.push(format!(
-                        "{} page {page_no} row {}: skipped: {why}",
-                        self.path_of(route),
-                        i + 1
-                    )),
-                }
-            }
-            debug!(route, page = page_no, count, new, total_pages = ?page.total_pages, "domain mapping page");
-            if count > PER_PAGE {
-                // More than asked for: the server ignored the page size and sent everything.
-                paging = Paging::Ignored;
-                break;
-            }
-            if count > 0 && new == 0 {
-                paging = Paging::Ignored;
-                fetched.warnings.push(format!(
-                    "{}: page {page_no} repeated the rows of an earlier page: the server ignores both paging conventions, so only the first {} rows could be read — the list may be incomplete",
-                    self.path_of(route),
-                    fetched.rows.len()
-                ));
-                break;
-            }
-            let last = match page.total_pages {
-                Some(tp) => page_no >= tp || count == 0,
-                None => count < PER_PAGE,
-            };
-            if last {
-                paging = match (page_no, page.total_pages) {
-                    (1, _) => Paging::SinglePage,
-                    (_, Some(_)) => Paging::PageParam,
-                    (_, None) => Paging::NumberOffset,
-                };
-                break;
+        let paging = loop {
+            if let Some(paging) = rows.take(page_no, page) {
+                break paging;
             }
             if page_no >= MAX_PAGES {
                 return Err(GenerateError::RunawayPaging {
@@ -226,26 +138,37 @@ impl UmRest {
                 });
             }
             page_no += 1;
-            page = match self.page(route, page_no).await? {
-                Some(p) => p,
-                None => {
-                    return Err(GenerateError::WpError {
-                        path: self.path_of(route),
-                        status: 404,
-                        code: "not_found".into(),
-                        message: format!("page {page_no} was not found after page 1 was read"),
-                    });
-                }
-            };
-        }
+            page = self
+                .page(route, page_no)
+                .await?
+                .ok_or_else(|| GenerateError::WpError {
+                    path: self.path_of(route),
+                    status: 404,
+                    code: "not_found".into(),
+                    message: format!("page {page_no} was not found after page 1 was read"),
+                })?;
+        };
         info!(
             route,
             pages = page_no,
-            rows = fetched.rows.len(),
+            rows = rows.fetched.rows.len(),
             paging = paging.describe(),
             "read the domain mappings"
         );
-        Ok(fetched)
+        Ok(rows.fetched)
+    }
+
+    /// The first page, at the first of `ROUTES` that exists.
+    async fn first_page(&self) -> Result<(&'static str, Page), GenerateError> {
+        for route in ROUTES {
+            if let Some(page) = self.page(route, 1).await? {
+                return Ok((route, page));
+            }
+        }
+        Err(GenerateError::NotFound {
+            path: self.path_of(ROUTES[0]),
+            fallback: self.path_of(ROUTES[1]),
+        })
     }
 
     fn path_of(&self, route: &str) -> String {
@@ -255,10 +178,53 @@ impl UmRest {
     /// One page; `None` for a 404 (the route does not exist).
     async fn page(&self, route: &str, page: u64) -> Result<Option<Page>, GenerateError> {
         let path = self.path_of(route);
-        let mut url = self
-            .base
-            .join(route)
-            .map_err(|e| GenerateError::BadUrl(e.to_string()))?;
+        let response = self
+            .request(route, page)?
+            .send()
+            .await
+            .map_err(|e| self.transport(&path, TransportError::new(e, &self.scrubber)))?;
+        let status = response.status().as_u16();
+        if (300..400).contains(&status) {
+            return Err(self.redirect(path, status, &response));
+        }
+        let total_pages = header_number(&response, "x-wp-totalpages");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = match http::read_capped(response, &self.scrubber).await {
+            Ok(body) => body,
+            Err(ReadError::TooLarge) => {
+                return Err(GenerateError::TooLarge {
+                    path,
+                    mib: MAX_BODY >> 20,
+                });
+            }
+            Err(ReadError::Transport(e)) => return Err(self.transport(&path, e)),
+        };
+        debug!(path = %path, status, bytes = body.len(), "answer");
+        let Ok(json) = serde_json::from_slice::<Value>(&body) else {
+            return match status {
+                404 => Ok(None),
+                _ => Err(self.not_json(path, status, &content_type, &body)),
+            };
+        };
+        match status {
+            200..=299 => self.rows(path, json, total_pages).map(Some),
+            404 => Ok(None),
+            _ => Err(self.refusal(path, status, &json)),
+        }
+    }
+
+    /// The request for page `page` of `route`, in both paging conventions at once, with the key
+    /// and secret as Basic auth or as query parameters.
+    fn request(&self, route: &str, page: u64) -> Result<reqwest::RequestBuilder, GenerateError> {
+        let mut url = self.base.join(route).map_err(|e| GenerateError::BadUrl {
+            problem: format!("{route} cannot be added to it"),
+            source: Some(Cause::of(&e, &self.scrubber)),
+        })?;
         let offset = (page - 1) * PER_PAGE;
         url.query_pairs_mut()
             .append_pair("per_page", &PER_PAGE.to_string())
@@ -267,7 +233,7 @@ impl UmRest {
             .append_pair("offset", &offset.to_string());
         // The path (and paging) is what is logged and shown, never `url`: with --auth query it
         // holds the secret.
-        debug!(path = %path, page, offset, "GET");
+        debug!(path = %self.path_of(route), page, offset, "GET");
         let request = match self.auth {
             Auth::Basic => self
                 .http
@@ -280,91 +246,111 @@ impl UmRest {
                 self.http.get(url)
             }
         };
-        let response = request
-            .header("Accept", "application/json")
-            .send()
-            .await
-            .map_err(|e| self.transport(&path, e))?;
-        let status = response.status().as_u16();
-        if (300..400).contains(&status) {
-            let location = response
-                .headers()
-                .get("location")
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .unwrap_or_else(|| "(no Location)".into());
-            // The Location may echo the query (and so the credentials): scrubbed, and cut.
-            let location: String = self.scrub(&location).chars().take(200).collect();
-            return Err(GenerateError::Redirect {
+        Ok(request.header("Accept", "application/json"))
+    }
+
+    /// No answer, or one that broke off.
+    fn transport(&self, path: &str, e: TransportError) -> GenerateError {
+        let path = path.to_string();
+        match e.kind() {
+            Kind::Timeout { .. } => GenerateError::Timeout {
                 path,
-                status,
-                location,
-            });
+                secs: self.timeout.as_secs(),
+                source: e,
+            },
+            Kind::Unresolved { .. } => GenerateError::Dns {
+                path,
+                host: self.base.host_str().unwrap_or("?").to_string(),
+                source: e,
+            },
+            Kind::NoConnection | Kind::Broken => GenerateError::Connect { path, source: e },
         }
-        let total_pages = header_number(&response, "x-wp-totalpages");
-        let content_type = response
+    }
+
+    fn redirect(&self, path: String, status: u16, response: &reqwest::Response) -> GenerateError {
+        let location = response
             .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+            .get("location")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_else(|| "(no Location)".into());
+        // The Location may echo the query (and so the credentials): scrubbed, and cut.
+        let location: String = self.scrub(&location).chars().take(200).collect();
+        GenerateError::Redirect {
+            path,
+            status,
+            location,
+        }
+    }
+
+    /// An answer that is not JSON: what it looks like, and its first characters.
+    fn not_json(
+        &self,
+        path: String,
+        status: u16,
+        content_type: &str,
+        body: &[u8],
+    ) -> GenerateError {
+        let what = if looks_like_html(content_type, &String::from_utf8_lossy(body)) {
+            "an HTML page".to_string()
+        } else if content_type.is_empty() {
+            "a body that is not JSON".to_string()
+        } else {
+            format!("`{content_type}`")
+        };
+        GenerateError::NotJson {
+            path,
+            status,
+            what,
+            excerpt: http::body_excerpt(&self.scrubber, body, EXCERPT_CHARS),
+        }
+    }
+
+    /// A JSON answer that refuses (WordPress's `code` and `message`), with what to check on a
+    /// 401.
+    fn refusal(&self, path: String, status: u16, json: &Value) -> GenerateError {
+        let code = json
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("no code")
             .to_string();
-        let body = self.read_capped(&path, response).await?;
-        let text = String::from_utf8_lossy(&body);
-        debug!(path = %path, status, bytes = body.len(), "answer");
-        let json: Option<Value> = serde_json::from_slice(&body).ok();
-        let Some(json) = json else {
-            if status == 404 {
-                return Ok(None);
-            }
-            let what = if looks_like_html(&content_type, &text) {
-                "an HTML page".to_string()
-            } else if content_type.is_empty() {
-                "a body that is not JSON".to_string()
-            } else {
-                format!("`{content_type}`")
-            };
-            return Err(GenerateError::NotJson {
+        let message = self.excerpt(
+            json.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("no message"),
+        );
+        if status != 401 {
+            return GenerateError::WpError {
                 path,
                 status,
-                what,
-                excerpt: self.excerpt(&text),
-            });
-        };
-        if !(200..300).contains(&status) {
-            let code = json
-                .get("code")
-                .and_then(Value::as_str)
-                .unwrap_or("no code")
-                .to_string();
-            let message = self.excerpt(
-                json.get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("no message"),
-            );
-            return match status {
-                404 => Ok(None),
-                401 => Err(GenerateError::Unauthorized {
-                    path,
-                    code,
-                    message,
-                    hint: match self.auth {
-                        Auth::Basic => {
-                            "check WU_API_KEY and WU_API_SECRET, and that the web server passes the Authorization header through to PHP (Apache: `CGIPassAuth On`, or a rewrite rule setting HTTP_AUTHORIZATION); where it cannot, --auth query sends them as query parameters"
-                        }
-                        Auth::Query => {
-                            "check WU_API_KEY and WU_API_SECRET (sent as the api_key and api_secret query parameters)"
-                        }
-                    },
-                }),
-                _ => Err(GenerateError::WpError {
-                    path,
-                    status,
-                    code,
-                    message,
-                }),
+                code,
+                message,
             };
         }
+        let hint = match self.auth {
+            Auth::Basic => {
+                "check WU_API_KEY and WU_API_SECRET, and that the web server passes the Authorization header through to PHP (Apache: `CGIPassAuth On`, or a rewrite rule setting HTTP_AUTHORIZATION); where it cannot, --auth query sends them as query parameters"
+            }
+            Auth::Query => {
+                "check WU_API_KEY and WU_API_SECRET (sent as the api_key and api_secret query parameters)"
+            }
+        };
+        GenerateError::Unauthorized {
+            path,
+            code,
+            message,
+            hint,
+        }
+    }
+
+    /// A 2xx answer's rows: a JSON array.
+    fn rows(
+        &self,
+        path: String,
+        json: Value,
+        total_pages: Option<u64>,
+    ) -> Result<Page, GenerateError> {
         match json {
-            Value::Array(rows) => Ok(Some(Page { rows, total_pages })),
+            Value::Array(rows) => Ok(Page { rows, total_pages }),
             other => Err(GenerateError::Shape {
                 path,
                 detail: format!(
@@ -376,69 +362,125 @@ impl UmRest {
         }
     }
 
-    /// The body, chunk by chunk, refused once it grows past `MAX_BODY` (an endless answer
-    /// would otherwise grow without bound).
-    async fn read_capped(
-        &self,
-        path: &str,
-        mut response: reqwest::Response,
-    ) -> Result<Vec<u8>, GenerateError> {
-        let too_large = || GenerateError::TooLarge {
-            path: path.to_string(),
-            mib: MAX_BODY >> 20,
-        };
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_BODY as u64)
-        {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.transport(path, e))?
-        {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
-    }
-
-    fn transport(&self, path: &str, e: reqwest::Error) -> GenerateError {
-        if e.is_timeout() {
-            GenerateError::Timeout {
-                path: path.to_string(),
-                secs: self.timeout.as_secs(),
-            }
-        } else {
-            // Without the URL: with --auth query it holds the secret.
-            let e = e.without_url();
-            let mut reason = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                reason = format!("{reason}: {s}");
-                source = s.source();
-            }
-            GenerateError::Connect {
-                path: path.to_string(),
-                reason: self.scrub(&reason),
-            }
-        }
-    }
-
     /// A short excerpt of text from the server, with the credentials blanked (before it is cut,
     /// so no part of one survives) should it echo them.
     fn excerpt(&self, text: &str) -> String {
-        let scrubbed = self.scrub(text);
-        let one_line: String = scrubbed.split_whitespace().collect::<Vec<_>>().join(" ");
-        one_line.chars().take(200).collect()
+        http::excerpt(&self.scrubber, text, EXCERPT_CHARS)
     }
 
     fn scrub(&self, text: &str) -> String {
         self.scrubber.scrub(text)
+    }
+}
+
+/// The network's address from --url: http or https, without credentials (in its user part or
+/// its query) and without `/wp-json`, ending in `/`.
+fn network_base(url: &str, scrubber: &Scrubber) -> Result<Url, GenerateError> {
+    let bad = |problem: &str| GenerateError::BadUrl {
+        problem: problem.into(),
+        source: None,
+    };
+    let mut base = Url::parse(url.trim()).map_err(|e| GenerateError::BadUrl {
+        problem: "write it like https://network.example".into(),
+        source: Some(Cause::of(&e, scrubber)),
+    })?;
+    if !matches!(base.scheme(), "http" | "https") {
+        return Err(bad(&format!(
+            "scheme `{}` is not http or https",
+            base.scheme()
+        )));
+    }
+    if !base.username().is_empty() || base.password().is_some() {
+        return Err(bad(
+            "it contains a user name or password; give them through WU_API_KEY and WU_API_SECRET instead",
+        ));
+    }
+    let credentials_in_query = base.query_pairs().any(|(k, _)| {
+        matches!(
+            k.as_ref(),
+            "api_key" | "api-key" | "api_secret" | "api-secret"
+        )
+    });
+    if credentials_in_query {
+        return Err(bad(
+            "it carries the API key or secret; give them through WU_API_KEY and WU_API_SECRET (with --auth query to send them as parameters)",
+        ));
+    }
+    base.set_query(None);
+    base.set_fragment(None);
+    let path = base.path().trim_end_matches('/');
+    let path = path.strip_suffix("/wp-json").unwrap_or(path).to_string();
+    base.set_path(&format!("{path}/"));
+    Ok(base)
+}
+
+/// The rows of the pages read so far, and what was noticed on the way; decides when the list
+/// has ended.
+struct Rows {
+    /// The route's path, for warnings.
+    path: String,
+    fetched: Fetched,
+    seen: BTreeSet<RowKey>,
+}
+
+impl Rows {
+    fn new(path: String) -> Rows {
+        Rows {
+            path,
+            fetched: Fetched::default(),
+            seen: BTreeSet::new(),
+        }
+    }
+
+    /// Takes page `page_no`. `Some` when it was the last, with the paging convention the server
+    /// turned out to honour.
+    fn take(&mut self, page_no: u64, page: Page) -> Option<Paging> {
+        let count = page.rows.len() as u64;
+        let new = self.add(page_no, &page.rows);
+        debug!(path = %self.path, page = page_no, count, new, total_pages = ?page.total_pages, "domain mapping page");
+        if count > PER_PAGE {
+            // More than asked for: the server ignored the page size and sent everything.
+            return Some(Paging::Ignored);
+        }
+        if count > 0 && new == 0 {
+            self.fetched.warnings.push(format!(
+                "{}: page {page_no} repeated the rows of an earlier page: the server ignores both paging conventions, so only the first {} rows could be read — the list may be incomplete",
+                self.path,
+                self.fetched.rows.len()
+            ));
+            return Some(Paging::Ignored);
+        }
+        let last = match page.total_pages {
+            Some(tp) => page_no >= tp || count == 0,
+            None => count < PER_PAGE,
+        };
+        last.then_some(match (page_no, page.total_pages) {
+            (1, _) => Paging::SinglePage,
+            (_, Some(_)) => Paging::PageParam,
+            (_, None) => Paging::NumberOffset,
+        })
+    }
+
+    /// Adds the rows not seen on an earlier page (a row that cannot be read is skipped with a
+    /// warning); returns how many were new.
+    fn add(&mut self, page_no: u64, rows: &[Value]) -> u64 {
+        let mut new = 0;
+        for (i, value) in rows.iter().enumerate() {
+            match parse_row(value) {
+                Ok(row) => {
+                    if self.seen.insert(RowKey::of(&row)) {
+                        self.fetched.rows.push(row);
+                        new += 1;
+                    }
+                }
+                Err(why) => self.fetched.warnings.push(format!(
+                    "{} page {page_no} row {}: skipped: {why}",
+                    self.path,
+                    i + 1
+                )),
+            }
+        }
+        new
     }
 }
 
@@ -661,9 +703,10 @@ fn json_array(text: &str, file: &str, what: &str) -> Result<Vec<Value>, Generate
                 kind(&other)
             ),
         }),
-        Err(e) => Err(GenerateError::Input {
+        Err(source) => Err(GenerateError::InputNotJson {
             file: file.to_string(),
-            detail: format!("not JSON ({e}); expected the output of {what}"),
+            what: what.to_string(),
+            source,
         }),
     }
 }
@@ -804,6 +847,17 @@ mod tests {
                 .len(),
             4
         );
+    }
+
+    #[test]
+    fn input_that_is_not_json_keeps_the_parser_s_complaint_as_its_cause() {
+        let e = parse_wp_cli("<html>", "m.json").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "m.json: not JSON; expected the output of `wp wu domain list --format=json`"
+        );
+        let cause = std::error::Error::source(&e).map(ToString::to_string);
+        assert!(cause.is_some_and(|c| !c.is_empty() && !e.to_string().contains(&c)));
     }
 
     #[test]

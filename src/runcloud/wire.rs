@@ -1,12 +1,135 @@
-//! RunCloud's JSON as it arrives, and its conversion into model types.
+//! RunCloud's JSON as it arrives, and its conversion into model types; and the bodies the
+//! client sends, as RunCloud documents them.
 //!
 //! Owns the wire shapes (lenient: `www` as 0/1 or a boolean, ids as numbers or strings, both
-//! paging styles). Nothing here leaves the `runcloud` module except through `into_model`.
+//! paging styles) and the request bodies (typed: a field renamed by mistake fails a test
+//! against RunCloud's documented examples). Nothing here leaves the `runcloud` module except
+//! through `into_model`.
 
 use crate::model::{
     DomainKind, DomainName, DomainSettings, LiveCertificate, LiveDomain, Redirection,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+// --- What the client sends ------------------------------------------------------------------
+
+/// A domain's `type` as sent: only the two rcdomains understands (any other is never sent back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SentKind {
+    Primary,
+    Alias,
+}
+
+impl SentKind {
+    /// `None` for a type rcdomains does not understand.
+    pub fn of(kind: DomainKind) -> Option<SentKind> {
+        match kind {
+            DomainKind::Primary => Some(SentKind::Primary),
+            DomainKind::Alias => Some(SentKind::Alias),
+            DomainKind::Other => None,
+        }
+    }
+}
+
+/// `POST …/domains`: attach a name (`add-domain-v3.request.json`). Always as an alias: the
+/// primary domain is the app's own.
+#[derive(Debug, Serialize)]
+pub struct NewDomain<'a> {
+    pub name: &'a str,
+    pub www: bool,
+    /// `none`, `www` or `non-www`.
+    pub redirection: &'static str,
+    #[serde(rename = "type")]
+    pub kind: SentKind,
+}
+
+impl NewDomain<'_> {
+    pub fn alias(name: &str, settings: DomainSettings) -> NewDomain<'_> {
+        NewDomain {
+            name,
+            www: settings.www,
+            redirection: settings.redirection.as_str(),
+            kind: SentKind::Alias,
+        }
+    }
+}
+
+/// `PATCH …/domains/{d}/meta` (API v3): a domain's settings, its `type` unchanged.
+#[derive(Debug, Serialize)]
+pub struct DomainMeta {
+    #[serde(rename = "type")]
+    pub kind: SentKind,
+    /// `none`, `www` or `non-www`.
+    pub redirection: &'static str,
+    pub www: bool,
+}
+
+impl DomainMeta {
+    pub fn new(kind: SentKind, settings: DomainSettings) -> DomainMeta {
+        DomainMeta {
+            kind,
+            redirection: settings.redirection.as_str(),
+            www: settings.www,
+        }
+    }
+}
+
+/// A Let's Encrypt order over HTTP-01: `POST …/webapps/{w}/ssl` (basic SSL) or
+/// `POST …/domains/{d}/ssl` (advanced SSL, which also says the mode:
+/// `install-advanced-ssl-v3.request.json`).
+#[derive(Debug, Serialize)]
+pub struct CertificateOrder {
+    #[serde(rename = "advancedSSL", skip_serializing_if = "Option::is_none")]
+    pub advanced_ssl: Option<bool>,
+    #[serde(rename = "autoSSL", skip_serializing_if = "Option::is_none")]
+    pub auto_ssl: Option<bool>,
+    /// Always `letsencrypt`.
+    pub provider: &'static str,
+    #[serde(rename = "enableHttp")]
+    pub enable_http: bool,
+    #[serde(rename = "enableHsts")]
+    pub enable_hsts: bool,
+    /// Always `http-01`: the names' DNS points at the server.
+    #[serde(rename = "authorizationMethod")]
+    pub authorization_method: &'static str,
+    /// `live` or `staging`.
+    pub environment: &'static str,
+}
+
+impl CertificateOrder {
+    /// The order for the app's one certificate (basic SSL).
+    pub fn basic(staging: bool) -> CertificateOrder {
+        CertificateOrder {
+            advanced_ssl: None,
+            auto_ssl: None,
+            ..CertificateOrder::lets_encrypt(staging)
+        }
+    }
+
+    /// The order for one domain's certificate (advanced SSL), AutoSSL left off.
+    pub fn advanced(staging: bool) -> CertificateOrder {
+        CertificateOrder {
+            advanced_ssl: Some(true),
+            auto_ssl: Some(false),
+            ..CertificateOrder::lets_encrypt(staging)
+        }
+    }
+
+    fn lets_encrypt(staging: bool) -> CertificateOrder {
+        CertificateOrder {
+            advanced_ssl: None,
+            auto_ssl: None,
+            provider: "letsencrypt",
+            enable_http: false,
+            enable_hsts: false,
+            authorization_method: "http-01",
+            environment: if staging { "staging" } else { "live" },
+        }
+    }
+}
+
+// --- What RunCloud answers ------------------------------------------------------------------
 
 /// A boolean that RunCloud may send as `true`, `1`, `"1"` or `"true"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -523,5 +646,116 @@ mod tests {
         }
         let s: WireServer = serde_json::from_str(r#"{"name":"web"}"#).unwrap();
         assert_eq!(s.ip(), None);
+    }
+}
+
+#[cfg(test)]
+mod request_tests {
+    //! The bodies the client sends, against what RunCloud documents: the copies of its request
+    //! examples in tests/fixtures/runcloud, and, where no file holds one, the example or the
+    //! fields in the endpoint table of the API notes (runcloud-api.md, "Endpoints used"). Field
+    //! names, value types and fixed values must match, so a field renamed by mistake fails here.
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn fixture(name: &str) -> Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/runcloud")
+            .join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    fn sent(body: &impl Serialize) -> Value {
+        serde_json::to_value(body).unwrap()
+    }
+
+    /// The same field names as `documented`, each value of the same JSON type.
+    fn same_fields(got: &Value, documented: &Value) {
+        let (Value::Object(got), Value::Object(documented)) = (got, documented) else {
+            panic!("not objects: {got} / {documented}")
+        };
+        let names = |m: &serde_json::Map<String, Value>| {
+            let mut names: Vec<String> = m.keys().cloned().collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names(got), names(documented));
+        for (field, value) in documented {
+            let same_type = std::mem::discriminant(value) == std::mem::discriminant(&got[field]);
+            assert!(
+                same_type,
+                "{field}: sent {}, documented {value}",
+                got[field]
+            );
+        }
+    }
+
+    fn settings(www: bool, redirection: Redirection) -> DomainSettings {
+        DomainSettings { www, redirection }
+    }
+
+    #[test]
+    fn adding_a_domain_sends_the_documented_example() {
+        let documented = fixture("add-domain-v3.request.json");
+        let body = NewDomain::alias("yog.alirahman.site", settings(false, Redirection::NonWww));
+        assert_eq!(sent(&body), documented);
+        let other = NewDomain::alias("shop.example", settings(true, Redirection::Www));
+        same_fields(&sent(&other), &documented);
+    }
+
+    #[test]
+    fn updating_a_domain_sends_the_documented_example() {
+        // runcloud-api.md, "update domain" (`PATCH …/domains/{d}/meta`).
+        let documented = json!({"type": "alias", "redirection": "non-www", "www": true});
+        let body = DomainMeta::new(SentKind::Alias, settings(true, Redirection::NonWww));
+        assert_eq!(sent(&body), documented);
+        let primary = sent(&DomainMeta::new(
+            SentKind::Primary,
+            settings(false, Redirection::None),
+        ));
+        same_fields(&primary, &documented);
+        assert_eq!(primary["type"], "primary");
+        assert_eq!(SentKind::of(DomainKind::Other), None, "never sent back");
+    }
+
+    #[test]
+    fn every_redirection_is_sent_as_runcloud_spells_it() {
+        for r in [Redirection::None, Redirection::Www, Redirection::NonWww] {
+            let body = sent(&NewDomain::alias("a.example", settings(true, r)));
+            let spelled = body["redirection"].as_str().unwrap();
+            assert!(
+                ["none", "www", "non-www"].contains(&spelled),
+                "{r:?}: {spelled}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_advanced_ssl_order_sends_the_documented_example() {
+        let documented = fixture("install-advanced-ssl-v3.request.json");
+        assert_eq!(sent(&CertificateOrder::advanced(false)), documented);
+        let staging = sent(&CertificateOrder::advanced(true));
+        same_fields(&staging, &documented);
+        assert_eq!(staging["environment"], "staging");
+    }
+
+    #[test]
+    fn a_basic_ssl_order_sends_the_documented_fields() {
+        // runcloud-api.md, "basic SSL: install" (`POST …/webapps/{w}/ssl`): `{provider:
+        // "letsencrypt", enableHttp, enableHsts, authorizationMethod: "http-01"|"dns-01",
+        // externalApi?, environment: "live"|"staging", ssl_protocol_id?}` — the optional ones
+        // are not sent, and neither is the advanced order's mode.
+        let documented = json!({
+            "provider": "letsencrypt",
+            "enableHttp": false,
+            "enableHsts": false,
+            "authorizationMethod": "http-01",
+            "environment": "live",
+        });
+        assert_eq!(sent(&CertificateOrder::basic(false)), documented);
+        let staging = sent(&CertificateOrder::basic(true));
+        same_fields(&staging, &documented);
+        assert_eq!(staging["environment"], "staging");
     }
 }
