@@ -1,9 +1,12 @@
-//! The sandbox: an in-process simulated RunCloud HTTP API (v3 and v2) on loopback, over one
-//! shared world, for tests, the demo and `rcdomains sandbox`.
+//! The sandbox: an in-process simulated RunCloud HTTP API (v3 and v2), DNS zone and TLS
+//! endpoint on loopback, over one shared world, for tests, the demo and `rcdomains sandbox`.
 //!
-//! Owns starting and stopping the API server and the handle tests use to inspect and steer it.
-//! Must not refer to anything outside `crate::sandbox`, must not print (logs go to `tracing`),
-//! and must never log or record credentials.
+//! Owns starting and stopping the servers and the handle tests use to inspect and steer them.
+//! Must not depend on rcdomains (it simulates what rcdomains talks to; rcdomains re-exports it
+//! as `rcdomains::sandbox` behind its `sandbox` feature), must not print (logs go to
+//! `tracing`), and must never log or record credentials.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod api;
 mod conn;
