@@ -2,7 +2,8 @@
 //! shaped like RunCloud's (see shared/fixtures/runcloud).
 //!
 //! Owns request validation and the wire shape of answers. Authentication, faults and rate
-//! limits are already handled by the gate in `api.rs`; must not hold the world's lock across an
+//! limits are already handled by the gate in `api.rs`, whose shared state (`state.rs`) they
+//! read; must not import `api.rs` (it imports this module), nor hold the world's lock across an
 //! `.await`.
 
 use std::collections::HashMap;
@@ -16,9 +17,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::api::{Api, ApiError, InflatePages, Undeployed, Version};
 use super::names;
 use super::seed::{DEFAULT_CREATED_AT, DomainKind, Redirection, ServerIpField, SslModeFields};
+use super::state::{Api, ApiError, InflatePages, Undeployed, Version};
 use super::time;
 use super::world::{App, Cert, CertOrder, Domain, State as WorldState};
 

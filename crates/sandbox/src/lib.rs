@@ -15,6 +15,7 @@ mod fault;
 mod handlers;
 mod names;
 mod seed;
+mod state;
 mod time;
 pub mod tls_server;
 mod world;
@@ -69,7 +70,7 @@ pub enum AuthKind {
 /// until the tokio runtime ends).
 #[derive(Clone)]
 pub struct SandboxHandle {
-    api: Arc<api::Api>,
+    api: Arc<state::Api>,
     addr: SocketAddr,
     dns: Arc<DnsServerHandle>,
     tls: Arc<TlsServerHandle>,
@@ -147,7 +148,7 @@ pub async fn start_on(seed: Seed, listen: Listen) -> std::io::Result<SandboxHand
     let world = World::from_seed(&seed);
     let dns = dns_server::serve_dns(Arc::new(Zone(world.clone())), listen.dns).await?;
     let tls = tls_server::serve_tls(Arc::new(Certs(world.clone())), listen.tls).await?;
-    let api = Arc::new(api::Api::new(world, &seed, addr));
+    let api = Arc::new(state::Api::new(world, &seed, addr));
     let service =
         api::router(api.clone()).into_make_service_with_connect_info::<conn::ConnHandle>();
     let (stop, mut stop_rx) = watch::channel(false);
