@@ -34,9 +34,9 @@ use tokio::sync::watch;
 
 pub use fault::{Fault, FaultKind, FaultParseError};
 pub use seed::{
-    DomainKind, PaginationStyle, RecordType, Redirection, Seed, SeedApp, SeedBulk, SeedCert,
-    SeedCredentials, SeedDomain, SeedDomainSpec, SeedError, SeedRateLimit, SeedReadings,
-    SeedRecord, SeedServer, SeedSsl, ServerIpField, SslMode, SslModeFields,
+    PaginationStyle, RecordType, Seed, SeedApp, SeedBulk, SeedCert, SeedCredentials, SeedDomain,
+    SeedDomainKind, SeedDomainSpec, SeedError, SeedRateLimit, SeedReadings, SeedRecord,
+    SeedRedirection, SeedServer, SeedSsl, SeedSslMode, ServerIpField, SslModeFields,
 };
 pub use world::{CertView, DnsRecord, DomainView, World, WorldError};
 
