@@ -208,11 +208,13 @@ pub enum Command {
     /// Write a desired-state file from the network (Ultimate Multisite) or from the live app.
     Generate(GenerateArgs),
     /// Serve a simulated RunCloud API on loopback, for rehearsals and tests.
+    #[cfg(feature = "sandbox")]
     #[command(
         after_help = "Examples:\n  rcdomains sandbox                                   # the built-in seed; prints export lines\n  rcdomains sandbox --seed my-seed.yaml --fault status=503,times=2"
     )]
     Sandbox(SandboxArgs),
     /// Start the sandbox in-process and run plan → apply → plan on examples/.
+    #[cfg(feature = "sandbox")]
     #[command(after_help = "Examples:\n  rcdomains demo\n  rcdomains demo --dir examples")]
     Demo(DemoArgs),
     /// Print a shell completion script (e.g. `rcdomains completions bash > /etc/bash_completion.d/rcdomains`).

@@ -21,6 +21,10 @@ pub mod plan;
 pub mod progress;
 pub mod render;
 pub mod runcloud;
-pub mod sandbox;
 pub mod saved;
 pub mod secret;
+
+/// The simulated RunCloud, DNS zone and TLS endpoint (the `rcdomains-sandbox` crate), for
+/// `rcdomains sandbox`, `rcdomains demo` and the tests.
+#[cfg(feature = "sandbox")]
+pub use rcdomains_sandbox as sandbox;

@@ -212,7 +212,7 @@ fn live_names_are_compared_as_runcloud_spells_them_and_never_posted() {
                 1,
                 2,
                 raw,
-                rcdomains::sandbox::DomainKind::Alias,
+                rcdomains::sandbox::SeedDomainKind::Alias,
                 "2024-01-01 00:00:00",
             )
             .unwrap();

@@ -200,7 +200,7 @@ fn sandbox_with(aliases: &[String]) -> Sandbox {
                 1,
                 2,
                 name,
-                rcdomains::sandbox::DomainKind::Alias,
+                rcdomains::sandbox::SeedDomainKind::Alias,
                 "2024-01-01 00:00:00",
             )
             .expect("the sandbox attaches it");

@@ -6,6 +6,7 @@ mod support;
 mod api_host;
 mod bad_input;
 mod certificates;
+mod convergence;
 mod desired_schema;
 mod dns_tls;
 mod end_to_end;

@@ -191,8 +191,14 @@ fn a_missing_or_unreadable_created_at_keeps_the_alias_unless_grace_is_zero() {
         ("garbage.example", "last tuesday"),
         ("zeros.example", "0000-00-00 00:00:00"),
     ] {
-        w.add_raw_domain_behind_back(1, 2, name, rcdomains::sandbox::DomainKind::Alias, created)
-            .unwrap();
+        w.add_raw_domain_behind_back(
+            1,
+            2,
+            name,
+            rcdomains::sandbox::SeedDomainKind::Alias,
+            created,
+        )
+        .unwrap();
     }
     let f = desired(
         "defaults: {www: false, redirection: none}\nremovals: {prune: true, max: 100, max_percent: 100}\n",

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::dns::{AcceptSet, HickoryResolver, Lookup, Resolve, check_names, classify};
 use super::tls::{PresentedCert, TlsProbeError, covers, days_left, probe};
 use crate::model::DnsFinding;
-use crate::sandbox::dns_server::{DnsServerHandle, ZoneRecord, ZoneSource, serve_dns};
-use crate::sandbox::tls_server::{CertSource, CertSpec, TlsServerHandle, serve_tls};
+use rcdomains_sandbox::dns_server::{DnsServerHandle, ZoneRecord, ZoneSource, serve_dns};
+use rcdomains_sandbox::tls_server::{CertSource, CertSpec, TlsServerHandle, serve_tls};
 
 const SERVER_V4: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
 const ELSEWHERE_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 7);

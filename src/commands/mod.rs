@@ -5,10 +5,12 @@
 
 mod apply;
 mod audit;
+#[cfg(feature = "sandbox")]
 mod demo;
 mod generate;
 pub mod ledger;
 mod plan;
+#[cfg(feature = "sandbox")]
 mod sandbox;
 mod schema;
 mod targets;
@@ -40,7 +42,9 @@ pub async fn run(command: &Command, config: &Config, out: &Output) -> anyhow::Re
         Command::Plan(args) => plan::run(config, args, out).await,
         Command::Apply(args) => apply::run(config, args, out).await,
         Command::Schema { kind } => schema::run(*kind, out),
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(args, out).await,
+        #[cfg(feature = "sandbox")]
         Command::Demo(args) => demo::run(config, args, out).await,
         Command::Generate(args) => generate::run(config, args, out).await,
         Command::Completions { shell } => completions(*shell, out),

@@ -486,7 +486,10 @@ async fn v2_serves_domains_but_has_no_patch_meta() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(response.json::<Value>().await.unwrap()["message"].is_string());
-    assert_eq!(sb.world().domains(1, 2)[1].redirection, Redirection::None);
+    assert_eq!(
+        sb.world().domains(1, 2)[1].redirection,
+        SeedRedirection::None
+    );
 
     let v3 = format!("{}/servers/1/webapps/2/domains/13/meta", sb.api_url_v3());
     let (status, body) = send(c.patch(&v3).json(&meta)).await;
@@ -496,7 +499,10 @@ async fn v2_serves_domains_but_has_no_patch_meta() {
         json!({"message": "Domain settings have been successfully updated."})
     );
     let d = &sb.world().domains(1, 2)[1];
-    assert_eq!((d.id, d.www, d.redirection), (13, true, Redirection::Www));
+    assert_eq!(
+        (d.id, d.www, d.redirection),
+        (13, true, SeedRedirection::Www)
+    );
 
     let (status, body) = send(c.patch(&v3).json(&json!({"redirection": "up"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1051,7 +1057,7 @@ async fn changes_behind_the_back_show_in_the_api() {
         .add_domain_behind_back(1, 2, "Plugin.Example")
         .unwrap();
     assert_eq!(added.id, 57);
-    assert_eq!(added.kind, DomainKind::Alias);
+    assert_eq!(added.kind, SeedDomainKind::Alias);
     assert_eq!(
         world.add_domain_behind_back(1, 2, "plugin.example"),
         Err(WorldError::Duplicate("plugin.example".into()))

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::names;
 use super::seed::{
-    DEFAULT_CREATED_AT, DomainKind, RecordType, Redirection, Seed, SeedCert, SslMode,
+    DEFAULT_CREATED_AT, RecordType, Seed, SeedCert, SeedDomainKind, SeedRedirection, SeedSslMode,
 };
 use super::time;
 
@@ -32,9 +32,9 @@ pub struct World {
 pub struct DomainView {
     pub id: u64,
     pub name: String,
-    pub kind: DomainKind,
+    pub kind: SeedDomainKind,
     pub www: bool,
-    pub redirection: Redirection,
+    pub redirection: SeedRedirection,
     pub wildcard: bool,
     pub created_at: String,
 }
@@ -151,9 +151,9 @@ impl App {
 pub(super) struct Domain {
     pub id: u64,
     pub name: String,
-    pub kind: DomainKind,
+    pub kind: SeedDomainKind,
     pub www: bool,
-    pub redirection: Redirection,
+    pub redirection: SeedRedirection,
     pub wildcard: bool,
     pub created_at: String,
 }
@@ -258,7 +258,7 @@ impl State {
         app: u64,
         name: &str,
         www: bool,
-        redirection: Redirection,
+        redirection: SeedRedirection,
         wildcard: bool,
     ) -> Result<Domain, WorldError> {
         if !names::is_hostname(name) {
@@ -273,7 +273,7 @@ impl State {
         let domain = Domain {
             id: self.allocate_id(),
             name: name.to_owned(),
-            kind: DomainKind::Alias,
+            kind: SeedDomainKind::Alias,
             www,
             redirection,
             wildcard,
@@ -411,7 +411,7 @@ impl World {
                         domains.push(Domain {
                             id: state.allocate_id(),
                             name: names::normalise(&name),
-                            kind: DomainKind::Alias,
+                            kind: SeedDomainKind::Alias,
                             www: bulk.www,
                             redirection: bulk.redirection,
                             wildcard: false,
@@ -439,7 +439,7 @@ impl World {
                         server: server.id,
                         name: app.name.clone(),
                         domains,
-                        advanced: app.ssl.mode == SslMode::Advanced,
+                        advanced: app.ssl.mode == SeedSslMode::Advanced,
                         auto_ssl: app.ssl.auto_ssl,
                         basic_cert,
                         domain_certs,
@@ -475,7 +475,7 @@ impl World {
     ) -> Result<DomainView, WorldError> {
         let name = names::normalise(name);
         self.lock()
-            .add_domain(server, app, &name, false, Redirection::None, false)
+            .add_domain(server, app, &name, false, SeedRedirection::None, false)
             .map(|d| d.view())
     }
 
@@ -488,7 +488,7 @@ impl World {
         server: u64,
         app: u64,
         name: &str,
-        kind: DomainKind,
+        kind: SeedDomainKind,
         created_at: &str,
     ) -> Result<DomainView, WorldError> {
         let mut state = self.lock();
@@ -500,7 +500,7 @@ impl World {
             name: name.to_owned(),
             kind,
             www: false,
-            redirection: Redirection::None,
+            redirection: SeedRedirection::None,
             wildcard: false,
             created_at: created_at.to_owned(),
         };

@@ -1,9 +1,12 @@
-//! The sandbox: an in-process simulated RunCloud HTTP API (v3 and v2) on loopback, over one
-//! shared world, for tests, the demo and `rcdomains sandbox`.
+//! The sandbox: an in-process simulated RunCloud HTTP API (v3 and v2), DNS zone and TLS
+//! endpoint on loopback, over one shared world, for tests, the demo and `rcdomains sandbox`.
 //!
-//! Owns starting and stopping the API server and the handle tests use to inspect and steer it.
-//! Must not refer to anything outside `crate::sandbox`, must not print (logs go to `tracing`),
-//! and must never log or record credentials.
+//! Owns starting and stopping the servers and the handle tests use to inspect and steer them.
+//! Must not depend on rcdomains (it simulates what rcdomains talks to; rcdomains re-exports it
+//! as `rcdomains::sandbox` behind its `sandbox` feature), must not print (logs go to
+//! `tracing`), and must never log or record credentials.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod api;
 mod conn;
@@ -12,6 +15,7 @@ mod fault;
 mod handlers;
 mod names;
 mod seed;
+mod state;
 mod time;
 pub mod tls_server;
 mod world;
@@ -30,9 +34,9 @@ use tokio::sync::watch;
 
 pub use fault::{Fault, FaultKind, FaultParseError};
 pub use seed::{
-    DomainKind, PaginationStyle, RecordType, Redirection, Seed, SeedApp, SeedBulk, SeedCert,
-    SeedCredentials, SeedDomain, SeedDomainSpec, SeedError, SeedRateLimit, SeedReadings,
-    SeedRecord, SeedServer, SeedSsl, ServerIpField, SslMode, SslModeFields,
+    PaginationStyle, RecordType, Seed, SeedApp, SeedBulk, SeedCert, SeedCredentials, SeedDomain,
+    SeedDomainKind, SeedDomainSpec, SeedError, SeedRateLimit, SeedReadings, SeedRecord,
+    SeedRedirection, SeedServer, SeedSsl, SeedSslMode, ServerIpField, SslModeFields,
 };
 pub use world::{CertView, DnsRecord, DomainView, World, WorldError};
 
@@ -66,7 +70,7 @@ pub enum AuthKind {
 /// until the tokio runtime ends).
 #[derive(Clone)]
 pub struct SandboxHandle {
-    api: Arc<api::Api>,
+    api: Arc<state::Api>,
     addr: SocketAddr,
     dns: Arc<DnsServerHandle>,
     tls: Arc<TlsServerHandle>,
@@ -144,7 +148,7 @@ pub async fn start_on(seed: Seed, listen: Listen) -> std::io::Result<SandboxHand
     let world = World::from_seed(&seed);
     let dns = dns_server::serve_dns(Arc::new(Zone(world.clone())), listen.dns).await?;
     let tls = tls_server::serve_tls(Arc::new(Certs(world.clone())), listen.tls).await?;
-    let api = Arc::new(api::Api::new(world, &seed, addr));
+    let api = Arc::new(state::Api::new(world, &seed, addr));
     let service =
         api::router(api.clone()).into_make_service_with_connect_info::<conn::ConnHandle>();
     let (stop, mut stop_rx) = watch::channel(false);

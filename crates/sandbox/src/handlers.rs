@@ -2,7 +2,8 @@
 //! shaped like RunCloud's (see shared/fixtures/runcloud).
 //!
 //! Owns request validation and the wire shape of answers. Authentication, faults and rate
-//! limits are already handled by the gate in `api.rs`; must not hold the world's lock across an
+//! limits are already handled by the gate in `api.rs`, whose shared state (`state.rs`) they
+//! read; must not import `api.rs` (it imports this module), nor hold the world's lock across an
 //! `.await`.
 
 use std::collections::HashMap;
@@ -16,9 +17,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::api::{Api, ApiError, InflatePages, Undeployed, Version};
 use super::names;
-use super::seed::{DEFAULT_CREATED_AT, DomainKind, Redirection, ServerIpField, SslModeFields};
+use super::seed::{
+    DEFAULT_CREATED_AT, SeedDomainKind, SeedRedirection, ServerIpField, SslModeFields,
+};
+use super::state::{Api, ApiError, InflatePages, Undeployed, Version};
 use super::time;
 use super::world::{App, Cert, CertOrder, Domain, State as WorldState};
 
@@ -366,8 +369,8 @@ pub(super) async fn create_domain(
         None
     });
     let redirection = match str_field(&fields, "redirection") {
-        Ok(None) => Some(Redirection::None),
-        Ok(Some(r)) => Redirection::parse(r),
+        Ok(None) => Some(SeedRedirection::None),
+        Ok(Some(r)) => SeedRedirection::parse(r),
         Err(()) => None,
     };
     if redirection.is_none() {
@@ -414,7 +417,7 @@ pub(super) async fn delete_domain(State(api): State<Arc<Api>>, Path(p): Params) 
     let mut state = api.world.lock();
     let a = app_mut(&mut state, server, app)?;
     let i = domain_index(a, domain)?;
-    if a.domains[i].kind == DomainKind::Primary {
+    if a.domains[i].kind == SeedDomainKind::Primary {
         return Err(ApiError::unprocessable(
             "You cannot delete the primary domain of a web application.",
         ));
@@ -452,7 +455,7 @@ pub(super) async fn update_domain_meta(
     let redirection = match str_field(&fields, "redirection") {
         Ok(None) => None,
         Ok(Some(r)) => {
-            let parsed = Redirection::parse(r);
+            let parsed = SeedRedirection::parse(r);
             if parsed.is_none() {
                 field_error(
                     &mut errors,

@@ -282,11 +282,11 @@ pub enum SeedDomain {
 pub struct SeedDomainSpec {
     pub name: String,
     #[serde(rename = "type", default)]
-    pub kind: DomainKind,
+    pub kind: SeedDomainKind,
     #[serde(default)]
     pub www: bool,
     #[serde(default)]
-    pub redirection: Redirection,
+    pub redirection: SeedRedirection,
     #[serde(default)]
     pub created_at: Option<String>,
     #[serde(default)]
@@ -302,9 +302,9 @@ impl SeedDomain {
         match self {
             SeedDomain::Name(name) => SeedDomainSpec {
                 name: name.clone(),
-                kind: DomainKind::Alias,
+                kind: SeedDomainKind::Alias,
                 www: false,
-                redirection: Redirection::None,
+                redirection: SeedRedirection::None,
                 created_at: None,
                 wildcard: false,
             },
@@ -322,7 +322,7 @@ pub struct SeedBulk {
     #[serde(default)]
     pub www: bool,
     #[serde(default)]
-    pub redirection: Redirection,
+    pub redirection: SeedRedirection,
 }
 
 impl SeedBulk {
@@ -332,9 +332,11 @@ impl SeedBulk {
     }
 }
 
+/// A domain's `type` as the simulated RunCloud holds it (the sandbox's own type, not
+/// rcdomains' `model::DomainKind`: the sandbox plays RunCloud and knows nothing of the tool).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum DomainKind {
+pub enum SeedDomainKind {
     Primary,
     #[default]
     Alias,
@@ -342,18 +344,20 @@ pub enum DomainKind {
     Redirect,
 }
 
-impl DomainKind {
+impl SeedDomainKind {
     pub fn as_str(self) -> &'static str {
         match self {
-            DomainKind::Primary => "primary",
-            DomainKind::Alias => "alias",
-            DomainKind::Redirect => "redirect",
+            SeedDomainKind::Primary => "primary",
+            SeedDomainKind::Alias => "alias",
+            SeedDomainKind::Redirect => "redirect",
         }
     }
 }
 
+/// A domain's `redirection` as the simulated RunCloud holds it (not rcdomains'
+/// `model::Redirection`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-pub enum Redirection {
+pub enum SeedRedirection {
     #[default]
     #[serde(rename = "none")]
     None,
@@ -363,20 +367,20 @@ pub enum Redirection {
     NonWww,
 }
 
-impl Redirection {
+impl SeedRedirection {
     pub fn as_str(self) -> &'static str {
         match self {
-            Redirection::None => "none",
-            Redirection::Www => "www",
-            Redirection::NonWww => "non-www",
+            SeedRedirection::None => "none",
+            SeedRedirection::Www => "www",
+            SeedRedirection::NonWww => "non-www",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Redirection> {
+    pub fn parse(s: &str) -> Option<SeedRedirection> {
         match s {
-            "none" => Some(Redirection::None),
-            "www" => Some(Redirection::Www),
-            "non-www" => Some(Redirection::NonWww),
+            "none" => Some(SeedRedirection::None),
+            "www" => Some(SeedRedirection::Www),
+            "non-www" => Some(SeedRedirection::NonWww),
             _ => None,
         }
     }
@@ -386,7 +390,7 @@ impl Redirection {
 #[serde(deny_unknown_fields)]
 pub struct SeedSsl {
     #[serde(default)]
-    pub mode: SslMode,
+    pub mode: SeedSslMode,
     #[serde(default)]
     pub auto_ssl: bool,
     /// The app's basic-mode certificate.
@@ -397,9 +401,10 @@ pub struct SeedSsl {
     pub domain_certificates: Vec<SeedCert>,
 }
 
+/// An app's SSL mode as the simulated RunCloud holds it (not the desired file's `ssl.mode`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum SslMode {
+pub enum SeedSslMode {
     #[default]
     Basic,
     Advanced,
@@ -535,7 +540,7 @@ impl Seed {
                     if !seen.insert(name) {
                         return Err(format!("{at}.domains[{di}]: {} is listed twice", spec.name));
                     }
-                    if spec.kind == DomainKind::Primary {
+                    if spec.kind == SeedDomainKind::Primary {
                         primaries += 1;
                     }
                 }
