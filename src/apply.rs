@@ -91,14 +91,15 @@ fn order_record(
         Ok(()) => (OrderOutcome::Ok, "certificate ordered".to_string()),
         Err(e @ ApiError::Status { .. }) => (
             OrderOutcome::Failed,
-            e.excerpt().map_or_else(|| e.to_string(), str::to_string),
+            e.excerpt()
+                .map_or_else(|| crate::errors::chain(e), str::to_string),
         ),
         Err(
             e @ (ApiError::OutcomeUnknown { .. }
             | ApiError::Timeout { .. }
             | ApiError::NotJson { .. }
             | ApiError::Shape { .. }),
-        ) => (OrderOutcome::Unknown, e.to_string()),
+        ) => (OrderOutcome::Unknown, crate::errors::chain(e)),
         Err(_) => return None,
     };
     let mut names = covers.to_vec();
@@ -577,7 +578,7 @@ fn ok(detail: String) -> Status {
 
 fn failed(e: ApiError) -> Status {
     Status::Failed {
-        error: e.to_string(),
+        error: crate::errors::chain(&e),
     }
 }
 

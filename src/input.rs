@@ -15,7 +15,7 @@ pub const MAX_INPUT_BYTES: u64 = 64 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("cannot read {what} {path}: {source}")]
+    #[error("cannot read {what} {path}")]
     Io {
         what: String,
         path: PathBuf,

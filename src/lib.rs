@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod desired;
+pub mod errors;
 pub mod escape;
 pub mod exit;
 pub mod generate;

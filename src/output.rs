@@ -97,15 +97,9 @@ impl Output {
             "error"
         };
         eprintln!("{head}: {}", message(&err.to_string(), 0));
-        let mut source = err.source();
-        let mut last = err.to_string();
-        while let Some(s) = source {
-            let text = s.to_string();
-            if !last.contains(&text) {
-                eprintln!("  caused by: {}", message(&text, 2));
-            }
-            last = text;
-            source = s.source();
+        // Each layer's message says only its own part; the causes follow, one a line.
+        for cause in err.chain().skip(1) {
+            eprintln!("  caused by: {}", message(&cause.to_string(), 2));
         }
     }
 
@@ -121,23 +115,10 @@ impl Output {
     }
 }
 
-/// An error and its causes on one line ("cannot read …: caused by"), a cause left out when the
-/// message before it already says it; for a report that holds errors (a run over several
-/// files). Not escaped: the renderer escapes it for where it goes.
+/// An error and its causes on one line ("cannot read …: why"), for a report that holds errors
+/// (a run over several files). Not escaped: the renderer escapes it for where it goes.
 pub fn error_text(err: &anyhow::Error) -> String {
-    let mut text = err.to_string();
-    let mut last = text.clone();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let t = s.to_string();
-        if !last.contains(&t) {
-            text.push_str(": ");
-            text.push_str(&t);
-        }
-        last = t;
-        source = s.source();
-    }
-    text
+    crate::errors::chain(err.as_ref())
 }
 
 /// A message for stderr that starts at column `indent`: every control character escaped

@@ -462,7 +462,7 @@ fn value<T: Serialize>(v: &T) -> Value {
 #[derive(Debug, thiserror::Error)]
 pub enum SavedError {
     #[error(
-        "{file} is not a saved plan (not JSON: {source}); to apply a desired-state file run `rcdomains apply -f {file}`, or save a plan with `rcdomains plan --out plan.json` and apply that"
+        "{file} is not a saved plan (it is not JSON); to apply a desired-state file run `rcdomains apply -f {file}`, or save a plan with `rcdomains plan --out plan.json` and apply that"
     )]
     NotJson {
         file: String,
@@ -477,7 +477,7 @@ pub enum SavedError {
         "{file} has no `{field}`: it is not a saved plan (save one with `rcdomains plan --out plan.json`, not --format json)"
     )]
     Missing { file: String, field: &'static str },
-    #[error("{file}: `inputs` is not what `plan --out` writes ({source}); the file was edited")]
+    #[error("{file}: `inputs` is not what `plan --out` writes; the file was edited")]
     BadInputs {
         file: String,
         #[source]

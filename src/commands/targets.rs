@@ -63,7 +63,7 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Desired>> {
     for p in paths {
         match desired::load(p) {
             Ok(d) => loaded.push(d),
-            Err(e) => problems.push(format!("{e:#}")),
+            Err(e) => problems.push(crate::errors::chain(&e)),
         }
     }
     if !problems.is_empty() {
@@ -110,7 +110,7 @@ pub fn open(api: &ApiConfig, desired: Vec<Desired>) -> anyhow::Result<Vec<Target
                     session,
                 });
             }
-            Err(e) => problems.push(format!("{e:#}")),
+            Err(e) => problems.push(crate::errors::chain(e.as_ref())),
         }
     }
     match problems.len() {

@@ -107,7 +107,7 @@ pub struct Problem {
 /// Why a desired-state file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{source}")]
+    #[error("cannot read the desired-state file {file}")]
     Read {
         file: String,
         #[source]
