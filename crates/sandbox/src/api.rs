@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, put};
 
 use super::conn::ConnHandle;
-use super::fault::{FaultKind, FaultRequest};
+use super::fault::{Fault, FaultKind, FaultRequest};
 use super::handlers;
 use super::state::{Api, ApiError, InflatePages, Undeployed, Version};
 use super::{AuthKind, RequestRecord};
@@ -152,8 +152,8 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
     let mut lose_after = None;
     if let Some(fault) = &fault {
         tracing::debug!(kind = ?fault.kind, %method, %path, "sandbox: fault hits request");
-        match fault.kind {
-            FaultKind::Reset => {
+        match fault_effect(fault, &mut req).await {
+            FaultEffect::Reset => {
                 if let Some(conn) = &conn {
                     conn.kill();
                 }
@@ -161,100 +161,152 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
                 tracing::debug!(%method, %path, "sandbox request: connection reset");
                 return StatusCode::INTERNAL_SERVER_ERROR.into_response();
             }
-            FaultKind::Status => {
-                let status = status_code(fault.status_code());
-                let reason = status.canonical_reason().unwrap_or("Server Error");
-                early = Some(ApiError::new(status, reason).into_response());
-            }
-            FaultKind::Html => early = Some(html_error(status_code(fault.status_code()))),
-            FaultKind::Redirect => {
-                let mut r =
-                    ApiError::new(status_code(fault.status_code()), "Moved.").into_response();
-                r.headers_mut().insert(
-                    header::LOCATION,
-                    HeaderValue::from_static("http://elsewhere.invalid/api/v3/moved"),
-                );
-                early = Some(r);
-            }
-            FaultKind::Quota => {
-                early = Some(
-                    ApiError::new(
-                        status_code(fault.status_code()),
-                        "You have used 100% of your monthly API quota. API calls are blocked until your billing cycle resets.",
-                    )
-                    .into_response(),
-                );
-            }
-            FaultKind::EchoAuth => {
-                let sent = req
-                    .headers()
-                    .get(header::AUTHORIZATION)
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                    .unwrap_or_default();
-                let message = format!("{} Authorization: {sent}", "x".repeat(140));
-                early = Some(ApiError::new(StatusCode::BAD_REQUEST, &message).into_response());
-            }
-            FaultKind::RateLimited => early = Some(too_many(fault.retry_after)),
-            FaultKind::Empty => {
-                early = Some(
-                    ([(header::CONTENT_TYPE, "application/json")], Body::empty()).into_response(),
-                );
-            }
-            FaultKind::Slow => tokio::time::sleep(Duration::from_millis(fault.delay_ms())).await,
-            FaultKind::LostResponse => lose_after = Some(fault.delay_ms()),
-            FaultKind::OrderInvalid => {
-                early = Some(
-                    ApiError::unprocessable(
-                        "Failed to issue the SSL certificate: Let's Encrypt could not validate the domains (urn:ietf:params:acme:error:unauthorized: Invalid response to the HTTP-01 challenge: 404)",
-                    )
-                    .into_response(),
-                );
-            }
-            FaultKind::OrderRateLimited => {
-                early = Some(
-                    ApiError::unprocessable(
-                        "Failed to issue the SSL certificate: Let's Encrypt refused the order (urn:ietf:params:acme:error:rateLimited: too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s)",
-                    )
-                    .into_response(),
-                );
-            }
-            FaultKind::Undeployed => {
-                req.extensions_mut().insert(Undeployed);
-            }
-            FaultKind::TruncateList => {
-                if fault.page.is_some() {
-                    early = Some(
-                        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Server Error.")
-                            .into_response(),
-                    );
-                } else {
-                    req.extensions_mut().insert(InflatePages);
-                }
-            }
+            FaultEffect::Answer(response) => early = Some(response),
+            FaultEffect::LoseAfter(ms) => lose_after = Some(ms),
+            FaultEffect::Pass => {}
         }
     }
 
+    let mut response = match early {
+        Some(response) => response,
+        None => admit(&api, req, next, version, auth, over).await,
+    };
+    add_rate_limit_headers(
+        &api,
+        response.headers_mut(),
+        limit,
+        remaining,
+        over,
+        reset_in,
+    );
+
+    if let Some(ms) = lose_after {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        if let Some(conn) = &conn {
+            conn.kill();
+        }
+        api.finish(index, &method, &path, 0);
+        tracing::debug!(%method, %path, status = response.status().as_u16(), "sandbox request: answer lost");
+        return response;
+    }
+    let status = response.status().as_u16();
+    api.finish(index, &method, &path, status);
+    tracing::debug!(%method, %path, status, "sandbox request");
+    response
+}
+
+/// What an injected fault does to the request it hits.
+enum FaultEffect {
+    /// The connection is reset: no answer at all.
+    Reset,
+    /// The fault answers in the endpoint's place.
+    Answer(Response),
+    /// The answer is made, then lost (the connection reset) this many milliseconds later.
+    LoseAfter(u64),
+    /// The request goes on, perhaps slowed or marked for its handler to play the fault out.
+    Pass,
+}
+
+const QUOTA_EXHAUSTED: &str = "You have used 100% of your monthly API quota. API calls are blocked until your billing cycle resets.";
+const ORDER_INVALID: &str = "Failed to issue the SSL certificate: Let's Encrypt could not validate the domains (urn:ietf:params:acme:error:unauthorized: Invalid response to the HTTP-01 challenge: 404)";
+const ORDER_RATE_LIMITED: &str = "Failed to issue the SSL certificate: Let's Encrypt refused the order (urn:ietf:params:acme:error:rateLimited: too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s)";
+
+/// Plays `fault` out on the request as far as the gate can: sleeps for `slow`, marks the
+/// request for faults its handler plays out, and otherwise says how the gate must answer.
+async fn fault_effect(fault: &Fault, req: &mut Request) -> FaultEffect {
+    let status = status_code(fault.status_code());
+    let answer = match fault.kind {
+        FaultKind::Reset => return FaultEffect::Reset,
+        FaultKind::Slow => {
+            tokio::time::sleep(Duration::from_millis(fault.delay_ms())).await;
+            return FaultEffect::Pass;
+        }
+        FaultKind::LostResponse => return FaultEffect::LoseAfter(fault.delay_ms()),
+        FaultKind::Undeployed => {
+            req.extensions_mut().insert(Undeployed);
+            return FaultEffect::Pass;
+        }
+        FaultKind::TruncateList if fault.page.is_none() => {
+            req.extensions_mut().insert(InflatePages);
+            return FaultEffect::Pass;
+        }
+        FaultKind::TruncateList => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Server Error.").into_response()
+        }
+        FaultKind::Status => {
+            let reason = status.canonical_reason().unwrap_or("Server Error");
+            ApiError::new(status, reason).into_response()
+        }
+        FaultKind::Html => html_error(status),
+        FaultKind::Redirect => {
+            let mut r = ApiError::new(status, "Moved.").into_response();
+            r.headers_mut().insert(
+                header::LOCATION,
+                HeaderValue::from_static("http://elsewhere.invalid/api/v3/moved"),
+            );
+            r
+        }
+        FaultKind::Quota => ApiError::new(status, QUOTA_EXHAUSTED).into_response(),
+        FaultKind::EchoAuth => {
+            let sent = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .unwrap_or_default();
+            let message = format!("{} Authorization: {sent}", "x".repeat(140));
+            ApiError::new(StatusCode::BAD_REQUEST, &message).into_response()
+        }
+        FaultKind::RateLimited => too_many(fault.retry_after),
+        FaultKind::Empty => {
+            ([(header::CONTENT_TYPE, "application/json")], Body::empty()).into_response()
+        }
+        FaultKind::OrderInvalid => ApiError::unprocessable(ORDER_INVALID).into_response(),
+        FaultKind::OrderRateLimited => ApiError::unprocessable(ORDER_RATE_LIMITED).into_response(),
+    };
+    FaultEffect::Answer(answer)
+}
+
+/// The answer to a request no fault answered: refused for missing JSON headers, an unknown
+/// API version, the rate limit or its credentials, in that order; else the endpoint's.
+async fn admit(
+    api: &Api,
+    mut req: Request,
+    next: Next,
+    version: Option<Version>,
+    auth: AuthKind,
+    over: Option<u64>,
+) -> Response {
     let json_headers_missing = api.readings.require_json_headers
         && !(header_is_json(req.headers(), header::ACCEPT)
             && header_is_json(req.headers(), header::CONTENT_TYPE));
-    let mut response = match (early, version) {
-        (Some(response), _) => response,
-        (None, Some(_)) if json_headers_missing => ApiError::new(
+    match version {
+        Some(_) if json_headers_missing => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Send Accept: application/json and Content-Type: application/json.",
         )
         .into_response(),
-        (None, None) => ApiError::not_found("Not Found.").into_response(),
-        (None, Some(_)) if over.is_some() => too_many(over.filter(|_| api.rate.retry_after)),
-        (None, Some(version)) if !auth_accepted(auth, version) => {
+        None => ApiError::not_found("Not Found.").into_response(),
+        Some(_) if over.is_some() => too_many(over.filter(|_| api.rate.retry_after)),
+        Some(version) if !auth_accepted(auth, version) => {
             ApiError::new(StatusCode::UNAUTHORIZED, "Invalid credentials.").into_response()
         }
-        (None, Some(version)) => {
+        Some(version) => {
             req.extensions_mut().insert(version);
             next.run(req).await
         }
-    };
-    let headers = response.headers_mut();
+    }
+}
+
+/// The rate-limit headers every answer carries: the limit and what remains of it, and the
+/// reset time with a refusal (or with every answer when `reset_header` is on).
+fn add_rate_limit_headers(
+    api: &Api,
+    headers: &mut HeaderMap,
+    limit: u32,
+    remaining: u32,
+    over: Option<u64>,
+    reset_in: u64,
+) {
     headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
     headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
     // Laravel sends the reset time with a 429; `reset_header` sends it with every answer.
@@ -273,20 +325,6 @@ async fn gate(State(api): State<Arc<Api>>, mut req: Request, next: Next) -> Resp
         let at = (unix + wait as f64).ceil() as u64;
         headers.insert("x-ratelimit-reset", HeaderValue::from(at));
     }
-
-    if let Some(ms) = lose_after {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-        if let Some(conn) = &conn {
-            conn.kill();
-        }
-        api.finish(index, &method, &path, 0);
-        tracing::debug!(%method, %path, status = response.status().as_u16(), "sandbox request: answer lost");
-        return response;
-    }
-    let status = response.status().as_u16();
-    api.finish(index, &method, &path, status);
-    tracing::debug!(%method, %path, status, "sandbox request");
-    response
 }
 
 fn header_is_json(headers: &HeaderMap, name: header::HeaderName) -> bool {

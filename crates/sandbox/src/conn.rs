@@ -22,7 +22,7 @@ pub(super) struct KillListener {
 }
 
 impl KillListener {
-    pub fn new(inner: TcpListener) -> Self {
+    pub(crate) fn new(inner: TcpListener) -> Self {
         KillListener { inner }
     }
 }
@@ -41,7 +41,7 @@ pub(super) struct ConnHandle {
 
 impl ConnHandle {
     /// Makes the connection fail: nothing more is written, and it closes with a TCP reset.
-    pub fn kill(&self) {
+    pub(crate) fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
     }
 }

@@ -331,7 +331,7 @@ pub(super) struct FaultBook {
 }
 
 impl FaultBook {
-    pub fn arm(&mut self, fault: Fault) {
+    pub(crate) fn arm(&mut self, fault: Fault) {
         self.armed.push(Armed {
             fault,
             seen: 0,
@@ -340,7 +340,7 @@ impl FaultBook {
     }
 
     /// The fault that hits this request, if any; spent faults are dropped.
-    pub fn hit(&mut self, req: &FaultRequest<'_>) -> Option<Fault> {
+    pub(crate) fn hit(&mut self, req: &FaultRequest<'_>) -> Option<Fault> {
         let mut chosen = None;
         for (i, armed) in self.armed.iter_mut().enumerate() {
             if !armed.fault.matches(req) {

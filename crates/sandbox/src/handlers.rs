@@ -327,63 +327,13 @@ pub(super) async fn create_domain(
     body: Bytes,
 ) -> Answer {
     let (server, app) = app_ids(&api, &p)?;
-    let fields = body_fields(&body);
-    let mut errors = Map::new();
-    let name = match fields.get("name") {
-        None | Some(Value::Null) => {
-            field_error(&mut errors, "name", "The name field is required.".into());
-            None
-        }
-        Some(Value::String(s)) if s.trim().is_empty() => {
-            field_error(&mut errors, "name", "The name field is required.".into());
-            None
-        }
-        Some(Value::String(s)) => {
-            let name = names::normalise(s);
-            if names::is_hostname(&name) {
-                Some(name)
-            } else {
-                field_error(&mut errors, "name", "The name format is invalid.".into());
-                None
-            }
-        }
-        Some(_) => {
-            field_error(&mut errors, "name", "The name must be a string.".into());
-            None
-        }
-    };
-    let www = bool_field(&fields, "www").unwrap_or_else(|()| {
-        field_error(
-            &mut errors,
-            "www",
-            "The www field must be true or false.".into(),
-        );
-        None
-    });
-    let wildcard = bool_field(&fields, "wildcard").unwrap_or_else(|()| {
-        field_error(
-            &mut errors,
-            "wildcard",
-            "The wildcard field must be true or false.".into(),
-        );
-        None
-    });
-    let redirection = match str_field(&fields, "redirection") {
-        Ok(None) => Some(SeedRedirection::None),
-        Ok(Some(r)) => SeedRedirection::parse(r),
-        Err(()) => None,
-    };
-    if redirection.is_none() {
-        field_error(
-            &mut errors,
-            "redirection",
-            "The selected redirection is invalid.".into(),
-        );
-    }
-    match str_field(&fields, "type") {
-        Ok(None | Some("alias")) => {}
-        _ => field_error(&mut errors, "type", "The selected type is invalid.".into()),
-    }
+    let NewDomain {
+        name,
+        www,
+        wildcard,
+        redirection,
+        mut errors,
+    } = new_domain(&body_fields(&body));
     let mut state = api.world.lock();
     if let Some(name) = &name {
         let a = app_mut(&mut state, server, app)?;
@@ -409,6 +359,89 @@ pub(super) async fn create_domain(
         )
         .map_err(|e| ApiError::unprocessable(&e.to_string()))?;
     ok(domain_json(&domain))
+}
+
+/// The fields of a domain to create, each as far as the body gave it validly; `errors` has a
+/// message for every field that was not valid.
+struct NewDomain {
+    name: Option<String>,
+    www: Option<bool>,
+    wildcard: Option<bool>,
+    redirection: Option<SeedRedirection>,
+    errors: Map<String, Value>,
+}
+
+/// Checks `create_domain`'s body field by field, as Laravel validates it: everything but the
+/// name's uniqueness, which needs the world.
+fn new_domain(fields: &Map<String, Value>) -> NewDomain {
+    let mut errors = Map::new();
+    let name = new_domain_name(fields, &mut errors);
+    let www = bool_field(fields, "www").unwrap_or_else(|()| {
+        field_error(
+            &mut errors,
+            "www",
+            "The www field must be true or false.".into(),
+        );
+        None
+    });
+    let wildcard = bool_field(fields, "wildcard").unwrap_or_else(|()| {
+        field_error(
+            &mut errors,
+            "wildcard",
+            "The wildcard field must be true or false.".into(),
+        );
+        None
+    });
+    let redirection = match str_field(fields, "redirection") {
+        Ok(None) => Some(SeedRedirection::None),
+        Ok(Some(r)) => SeedRedirection::parse(r),
+        Err(()) => None,
+    };
+    if redirection.is_none() {
+        field_error(
+            &mut errors,
+            "redirection",
+            "The selected redirection is invalid.".into(),
+        );
+    }
+    match str_field(fields, "type") {
+        Ok(None | Some("alias")) => {}
+        _ => field_error(&mut errors, "type", "The selected type is invalid.".into()),
+    }
+    NewDomain {
+        name,
+        www,
+        wildcard,
+        redirection,
+        errors,
+    }
+}
+
+/// The new domain's name, normalised, when it is given as a valid host name.
+fn new_domain_name(fields: &Map<String, Value>, errors: &mut Map<String, Value>) -> Option<String> {
+    match fields.get("name") {
+        None | Some(Value::Null) => {
+            field_error(errors, "name", "The name field is required.".into());
+            None
+        }
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            field_error(errors, "name", "The name field is required.".into());
+            None
+        }
+        Some(Value::String(s)) => {
+            let name = names::normalise(s);
+            if names::is_hostname(&name) {
+                Some(name)
+            } else {
+                field_error(errors, "name", "The name format is invalid.".into());
+                None
+            }
+        }
+        Some(_) => {
+            field_error(errors, "name", "The name must be a string.".into());
+            None
+        }
+    }
 }
 
 pub(super) async fn delete_domain(State(api): State<Arc<Api>>, Path(p): Params) -> Answer {

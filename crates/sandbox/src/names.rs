@@ -2,14 +2,14 @@
 //! compare. Pure functions; must not touch the world or HTTP.
 
 /// Lower case, without a trailing dot: the form names are stored and compared in.
-pub fn normalise(name: &str) -> String {
+pub(crate) fn normalise(name: &str) -> String {
     name.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// A host name RunCloud would accept: at least two labels of letters, digits and hyphens
 /// (no leading or trailing hyphen, 1..=63 characters), at most 253 characters, not an IP address,
 /// and a top-level label that is not all digits.
-pub fn is_hostname(name: &str) -> bool {
+pub(crate) fn is_hostname(name: &str) -> bool {
     if name.is_empty() || name.len() > 253 || name.parse::<std::net::IpAddr>().is_ok() {
         return false;
     }
@@ -33,7 +33,7 @@ pub fn is_hostname(name: &str) -> bool {
 }
 
 /// Whether certificate name `pattern` (possibly `*.example.com`) covers host `name`.
-pub fn cert_name_matches(pattern: &str, name: &str) -> bool {
+pub(crate) fn cert_name_matches(pattern: &str, name: &str) -> bool {
     let pattern = normalise(pattern);
     let name = normalise(name);
     if let Some(suffix) = pattern.strip_prefix("*.") {

@@ -294,7 +294,7 @@ pub struct SeedDomainSpec {
 }
 
 /// The `created_at` of seeded domains that do not give one.
-pub const DEFAULT_CREATED_AT: &str = "2024-01-01 00:00:00";
+pub(crate) const DEFAULT_CREATED_AT: &str = "2024-01-01 00:00:00";
 
 impl SeedDomain {
     /// The long form of this domain, with the short form's defaults filled in.
@@ -526,63 +526,21 @@ impl Seed {
                 if !ids.insert(app.id) {
                     return Err(format!("{at}: id {} is used twice", app.id));
                 }
-                let mut seen = std::collections::HashSet::new();
-                let mut primaries = 0;
-                for (di, domain) in app.domains.iter().enumerate() {
-                    let spec = domain.spec();
-                    let name = spec.name.to_ascii_lowercase();
-                    if !names::is_hostname(&name) {
-                        return Err(format!(
-                            "{at}.domains[{di}]: {:?} is not a host name",
-                            spec.name
-                        ));
-                    }
-                    if !seen.insert(name) {
-                        return Err(format!("{at}.domains[{di}]: {} is listed twice", spec.name));
-                    }
-                    if spec.kind == SeedDomainKind::Primary {
-                        primaries += 1;
-                    }
-                }
-                if primaries > 1 {
-                    return Err(format!("{at}: more than one primary domain"));
-                }
-                if let Some(bulk) = &app.bulk {
-                    if !bulk.template.contains("{n}") {
-                        return Err(format!("{at}.bulk: template must contain {{n}}"));
-                    }
-                    for name in bulk.names() {
-                        let name = name.to_ascii_lowercase();
-                        if !names::is_hostname(&name) {
-                            return Err(format!("{at}.bulk: {name:?} is not a host name"));
-                        }
-                        if !seen.insert(name.clone()) {
-                            return Err(format!("{at}.bulk: {name} is listed twice"));
-                        }
-                    }
-                }
-                if let Some(cert) = &app.ssl.certificate
-                    && cert.names.is_empty()
-                {
-                    return Err(format!("{at}.ssl.certificate: names is empty"));
-                }
-                for (ci, cert) in app.ssl.domain_certificates.iter().enumerate() {
-                    match cert.names.first() {
-                        Some(first) if seen.contains(&first.to_ascii_lowercase()) => {}
-                        Some(first) => {
-                            return Err(format!(
-                                "{at}.ssl.domain_certificates[{ci}]: {first} is not a domain of this app"
-                            ));
-                        }
-                        None => {
-                            return Err(format!(
-                                "{at}.ssl.domain_certificates[{ci}]: names is empty"
-                            ));
-                        }
-                    }
-                }
+                app.validate(&at)?;
             }
         }
+        self.validate_dns()?;
+        for (fi, fault) in self.faults.iter().enumerate() {
+            fault.validate().map_err(|e| format!("faults[{fi}]: {e}"))?;
+        }
+        if self.rate_limit.window_seconds == 0 {
+            return Err("rate_limit.window_seconds must be at least 1".to_owned());
+        }
+        Ok(())
+    }
+
+    /// Checks each DNS record: a value of its type's form, and a name.
+    fn validate_dns(&self) -> Result<(), String> {
         for (ri, record) in self.dns.iter().enumerate() {
             let ok = match record.kind {
                 RecordType::A => record.value.parse::<std::net::Ipv4Addr>().is_ok(),
@@ -599,11 +557,98 @@ impl Seed {
                 return Err(format!("dns[{ri}]: empty name"));
             }
         }
-        for (fi, fault) in self.faults.iter().enumerate() {
-            fault.validate().map_err(|e| format!("faults[{fi}]: {e}"))?;
+        Ok(())
+    }
+}
+
+impl SeedApp {
+    /// Checks the app's domains (listed and bulk) and its certificates; `at` names the app in
+    /// messages.
+    fn validate(&self, at: &str) -> Result<(), String> {
+        let mut seen = self.validate_domains(at)?;
+        if let Some(bulk) = &self.bulk {
+            bulk.validate(at, &mut seen)?;
         }
-        if self.rate_limit.window_seconds == 0 {
-            return Err("rate_limit.window_seconds must be at least 1".to_owned());
+        self.validate_certificates(at, &seen)
+    }
+
+    /// Checks the listed domains: host names, none twice, at most one primary. Returns their
+    /// names in lower case.
+    fn validate_domains(&self, at: &str) -> Result<std::collections::HashSet<String>, String> {
+        let mut seen = std::collections::HashSet::new();
+        let mut primaries = 0;
+        for (di, domain) in self.domains.iter().enumerate() {
+            let spec = domain.spec();
+            let name = spec.name.to_ascii_lowercase();
+            if !names::is_hostname(&name) {
+                return Err(format!(
+                    "{at}.domains[{di}]: {:?} is not a host name",
+                    spec.name
+                ));
+            }
+            if !seen.insert(name) {
+                return Err(format!("{at}.domains[{di}]: {} is listed twice", spec.name));
+            }
+            if spec.kind == SeedDomainKind::Primary {
+                primaries += 1;
+            }
+        }
+        if primaries > 1 {
+            return Err(format!("{at}: more than one primary domain"));
+        }
+        Ok(seen)
+    }
+
+    /// Checks the certificates: the app's names something, and each domain certificate's first
+    /// name is one of `domains` (lower case).
+    fn validate_certificates(
+        &self,
+        at: &str,
+        domains: &std::collections::HashSet<String>,
+    ) -> Result<(), String> {
+        if let Some(cert) = &self.ssl.certificate
+            && cert.names.is_empty()
+        {
+            return Err(format!("{at}.ssl.certificate: names is empty"));
+        }
+        for (ci, cert) in self.ssl.domain_certificates.iter().enumerate() {
+            match cert.names.first() {
+                Some(first) if domains.contains(&first.to_ascii_lowercase()) => {}
+                Some(first) => {
+                    return Err(format!(
+                        "{at}.ssl.domain_certificates[{ci}]: {first} is not a domain of this app"
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "{at}.ssl.domain_certificates[{ci}]: names is empty"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SeedBulk {
+    /// Checks the template and the names it makes: host names, none twice with each other or
+    /// with `seen` (lower case), which they join.
+    fn validate(
+        &self,
+        at: &str,
+        seen: &mut std::collections::HashSet<String>,
+    ) -> Result<(), String> {
+        if !self.template.contains("{n}") {
+            return Err(format!("{at}.bulk: template must contain {{n}}"));
+        }
+        for name in self.names() {
+            let name = name.to_ascii_lowercase();
+            if !names::is_hostname(&name) {
+                return Err(format!("{at}.bulk: {name:?} is not a host name"));
+            }
+            if !seen.insert(name.clone()) {
+                return Err(format!("{at}.bulk: {name} is listed twice"));
+            }
         }
         Ok(())
     }

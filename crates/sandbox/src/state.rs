@@ -55,11 +55,11 @@ pub(crate) struct Api {
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Api {
-    pub fn new(world: World, seed: &Seed, addr: SocketAddr) -> Api {
+    pub(crate) fn new(world: World, seed: &Seed, addr: SocketAddr) -> Api {
         let mut faults = FaultBook::default();
         for fault in &seed.faults {
             faults.arm(fault.clone());
@@ -84,21 +84,21 @@ impl Api {
         }
     }
 
-    pub fn requests(&self) -> Vec<RequestRecord> {
+    pub(crate) fn requests(&self) -> Vec<RequestRecord> {
         lock(&self.log).clone()
     }
 
-    pub fn clear_requests(&self) {
+    pub(crate) fn clear_requests(&self) {
         lock(&self.log).clear();
     }
 
-    pub fn inject(&self, fault: Fault) {
+    pub(crate) fn inject(&self, fault: Fault) {
         lock(&self.faults).arm(fault);
     }
 
     /// The fault that hits a request: the first armed one that matches it, else a random one
     /// when chaos is on and the dice say so.
-    pub fn next_fault(&self, request: &FaultRequest<'_>) -> Option<Fault> {
+    pub(crate) fn next_fault(&self, request: &FaultRequest<'_>) -> Option<Fault> {
         lock(&self.faults)
             .hit(request)
             .or_else(|| self.roll_chaos())
@@ -126,14 +126,14 @@ impl Api {
         Some(fault)
     }
 
-    pub fn record(&self, record: RequestRecord) -> usize {
+    pub(crate) fn record(&self, record: RequestRecord) -> usize {
         let mut log = lock(&self.log);
         log.push(record);
         log.len() - 1
     }
 
     /// Sets the status of the request logged at `index` (if the log was not cleared since).
-    pub fn finish(&self, index: usize, method: &str, path: &str, status: u16) {
+    pub(crate) fn finish(&self, index: usize, method: &str, path: &str, status: u16) {
         if let Some(r) = lock(&self.log).get_mut(index)
             && r.method == method
             && r.path == path
@@ -142,7 +142,7 @@ impl Api {
         }
     }
 
-    pub fn classify(&self, headers: &HeaderMap) -> AuthKind {
+    pub(crate) fn classify(&self, headers: &HeaderMap) -> AuthKind {
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return AuthKind::None;
         };
@@ -166,7 +166,7 @@ impl Api {
 
     /// Counts a request in its credential's window: (limit, remaining, Retry-After seconds when refused, seconds until
     /// the window resets).
-    pub fn count(&self, auth: AuthKind) -> (u32, u32, Option<u64>, u64) {
+    pub(crate) fn count(&self, auth: AuthKind) -> (u32, u32, Option<u64>, u64) {
         let key = match auth {
             AuthKind::Bearer => "bearer",
             AuthKind::Basic => "basic",
@@ -224,24 +224,24 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, message: &str) -> ApiError {
+    pub(crate) fn new(status: StatusCode, message: &str) -> ApiError {
         ApiError {
             status,
             body: json!({ "message": message }),
         }
     }
 
-    pub fn not_found(message: &str) -> ApiError {
+    pub(crate) fn not_found(message: &str) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, message)
     }
 
     /// 422 with a plain message.
-    pub fn unprocessable(message: &str) -> ApiError {
+    pub(crate) fn unprocessable(message: &str) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
 
     /// 422 in Laravel's validation shape: `{"message":..., "errors":{field:[...]}}`.
-    pub fn invalid(errors: serde_json::Map<String, Value>) -> ApiError {
+    pub(crate) fn invalid(errors: serde_json::Map<String, Value>) -> ApiError {
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             body: json!({ "message": "The given data was invalid.", "errors": errors }),

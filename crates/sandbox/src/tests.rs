@@ -1,6 +1,9 @@
 //! Tests of the sandbox over real HTTP on loopback (reqwest against `start(seed, 127.0.0.1:0)`),
 //! plus its seed parsing, fault grammar and world rules. Must not reach beyond loopback.
 
+// Test scenarios read top to bottom.
+#![allow(clippy::too_many_lines)]
+
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -870,10 +873,7 @@ dns:
             .id,
         old_id
     );
-    assert_eq!(
-        sb.world().certificate_for_name("shop.example.org"),
-        Option::None
-    );
+    assert_eq!(sb.world().certificate_for_name("shop.example.org"), None);
 
     // An AAAA elsewhere spoils it too; an unresolvable name is named as such.
     sb.world()
@@ -1018,10 +1018,7 @@ dns:
             .map(|c| c.id),
         Some(cert_id)
     );
-    assert_eq!(
-        sb.world().certificate_for_name("network.example"),
-        Option::None
-    );
+    assert_eq!(sb.world().certificate_for_name("network.example"), None);
     let (_, _, none) = get(&c, &format!("{app}/domains/3/ssl")).await;
     assert_eq!(none, json!({"message": "SSL not installed!"}));
 
@@ -1042,10 +1039,7 @@ dns:
         sb.world()
             .remove_domain_behind_back(1, 2, "shop.example.org")
     );
-    assert_eq!(
-        sb.world().certificate_for_name("shop.example.org"),
-        Option::None
-    );
+    assert_eq!(sb.world().certificate_for_name("shop.example.org"), None);
 }
 
 #[tokio::test]
@@ -1084,7 +1078,7 @@ async fn changes_behind_the_back_show_in_the_api() {
         world.server_ip(10),
         Some("127.0.0.2".parse::<IpAddr>().unwrap())
     );
-    assert_eq!(world.server_ip(7), Option::None);
+    assert_eq!(world.server_ip(7), None);
 }
 
 #[tokio::test]
@@ -1156,8 +1150,8 @@ servers:
     assert_eq!(cert.names, vec!["*.example", "x.example"]);
     assert!(cert.staging);
     assert!(cert.not_after < time::now_secs(), "expired three days ago");
-    assert_eq!(world.certificate_for_name("a.b.example"), Option::None);
-    assert_eq!(world.certificate_for_name("example"), Option::None);
+    assert_eq!(world.certificate_for_name("a.b.example"), None);
+    assert_eq!(world.certificate_for_name("example"), None);
 }
 
 #[test]

@@ -4,12 +4,12 @@
 const FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 /// Seconds since the Unix epoch, now.
-pub fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
 /// Unix seconds as RunCloud writes them, in UTC.
-pub fn format_secs(secs: i64) -> String {
+pub(crate) fn format_secs(secs: i64) -> String {
     jiff::Timestamp::from_second(secs)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
         .strftime(FORMAT)
@@ -18,6 +18,6 @@ pub fn format_secs(secs: i64) -> String {
 
 /// Whether `s` is a RunCloud timestamp.
 #[cfg(test)]
-pub fn is_timestamp(s: &str) -> bool {
+pub(crate) fn is_timestamp(s: &str) -> bool {
     jiff::civil::DateTime::strptime(FORMAT, s).is_ok()
 }

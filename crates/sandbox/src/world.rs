@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::names;
 use super::seed::{
-    DEFAULT_CREATED_AT, RecordType, Seed, SeedCert, SeedDomainKind, SeedRedirection, SeedSslMode,
+    DEFAULT_CREATED_AT, RecordType, Seed, SeedApp, SeedCert, SeedDomainKind, SeedRedirection,
+    SeedSslMode,
 };
 use super::time;
 
@@ -127,7 +128,7 @@ impl App {
 
     /// Records a new certificate in `slot`: deployed, or (`undeployed`) held by RunCloud while
     /// the web server keeps presenting what it presented before.
-    pub fn deployed(&mut self, slot: Option<u64>, undeployed: bool) {
+    pub(crate) fn deployed(&mut self, slot: Option<u64>, undeployed: bool) {
         if !undeployed {
             self.stale.remove(&slot);
         }
@@ -135,7 +136,7 @@ impl App {
 
     /// Before replacing the certificate of `slot`: when it will not be deployed, remember what
     /// the web server presents now (unless it already presents an older one).
-    pub fn keep_presented(&mut self, slot: Option<u64>, undeployed: bool) {
+    pub(crate) fn keep_presented(&mut self, slot: Option<u64>, undeployed: bool) {
         if !undeployed || self.stale.contains_key(&slot) {
             return;
         }
@@ -144,6 +145,69 @@ impl App {
             Some(id) => self.domain_certs.get(&id).cloned(),
         };
         self.stale.insert(slot, now);
+    }
+
+    /// Builds the app `seed` describes, on server `server`. Its ids come from `state` in seed
+    /// order: listed domains, bulk domains, the app's certificate, then domain certificates.
+    fn from_seed(state: &mut State, server: u64, seed: &SeedApp, now: i64) -> App {
+        let domains = App::domains_from_seed(state, seed);
+        let basic_cert = seed
+            .ssl
+            .certificate
+            .as_ref()
+            .map(|c| Cert::from_seed(state.allocate_id(), c, now));
+        let mut domain_certs = BTreeMap::new();
+        for c in &seed.ssl.domain_certificates {
+            let first = c.names.first().map(|n| names::normalise(n));
+            if let Some(domain) = domains.iter().find(|d| Some(&d.name) == first.as_ref()) {
+                domain_certs.insert(domain.id, Cert::from_seed(state.allocate_id(), c, now));
+            }
+        }
+        App {
+            id: seed.id,
+            server,
+            name: seed.name.clone(),
+            domains,
+            advanced: seed.ssl.mode == SeedSslMode::Advanced,
+            auto_ssl: seed.ssl.auto_ssl,
+            basic_cert,
+            domain_certs,
+            stale: BTreeMap::new(),
+        }
+    }
+
+    /// The seeded app's domains: those it lists, then those its bulk block makes.
+    fn domains_from_seed(state: &mut State, seed: &SeedApp) -> Vec<Domain> {
+        let mut domains = Vec::new();
+        for d in &seed.domains {
+            let spec = d.spec();
+            domains.push(Domain {
+                id: state.allocate_id(),
+                name: names::normalise(&spec.name),
+                kind: spec.kind,
+                www: spec.www,
+                redirection: spec.redirection,
+                wildcard: spec.wildcard,
+                created_at: spec
+                    .created_at
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_CREATED_AT.to_owned()),
+            });
+        }
+        if let Some(bulk) = &seed.bulk {
+            for name in bulk.names() {
+                domains.push(Domain {
+                    id: state.allocate_id(),
+                    name: names::normalise(&name),
+                    kind: SeedDomainKind::Alias,
+                    www: bulk.www,
+                    redirection: bulk.redirection,
+                    wildcard: false,
+                    created_at: DEFAULT_CREATED_AT.to_owned(),
+                });
+            }
+        }
+        domains
     }
 }
 
@@ -185,7 +249,7 @@ pub(super) struct CertOrder {
 }
 
 impl Cert {
-    pub fn view(&self) -> CertView {
+    pub(crate) fn view(&self) -> CertView {
         CertView {
             id: self.id,
             names: self.names.clone(),
@@ -227,7 +291,7 @@ impl Domain {
     }
 
     /// The names a certificate for this domain must cover: it, and its `www.` twin when www=1.
-    pub fn cert_names(&self) -> Vec<String> {
+    pub(crate) fn cert_names(&self) -> Vec<String> {
         let mut out = vec![self.name.clone()];
         if self.www {
             out.push(format!("www.{}", self.name));
@@ -237,22 +301,22 @@ impl Domain {
 }
 
 impl State {
-    pub fn allocate_id(&mut self) -> u64 {
+    pub(crate) fn allocate_id(&mut self) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
         id
     }
 
-    pub fn app(&self, server: u64, app: u64) -> Option<&App> {
+    pub(crate) fn app(&self, server: u64, app: u64) -> Option<&App> {
         self.apps.get(&app).filter(|a| a.server == server)
     }
 
-    pub fn app_mut(&mut self, server: u64, app: u64) -> Option<&mut App> {
+    pub(crate) fn app_mut(&mut self, server: u64, app: u64) -> Option<&mut App> {
         self.apps.get_mut(&app).filter(|a| a.server == server)
     }
 
     /// Attaches a new alias; `name` must already be normalised.
-    pub fn add_domain(
+    pub(crate) fn add_domain(
         &mut self,
         server: u64,
         app: u64,
@@ -286,7 +350,7 @@ impl State {
     }
 
     /// Detaches a domain (and its advanced-mode certificate).
-    pub fn remove_domain(&mut self, server: u64, app: u64, id: u64) -> Option<Domain> {
+    pub(crate) fn remove_domain(&mut self, server: u64, app: u64, id: u64) -> Option<Domain> {
         let a = self.app_mut(server, app)?;
         let index = a.domains.iter().position(|d| d.id == id)?;
         a.domain_certs.remove(&id);
@@ -295,7 +359,7 @@ impl State {
     }
 
     /// The addresses `name` resolves to in the zone, following CNAMEs (at most 8).
-    pub fn resolve(&self, name: &str) -> Vec<IpAddr> {
+    pub(crate) fn resolve(&self, name: &str) -> Vec<IpAddr> {
         let mut current = names::normalise(name);
         for _ in 0..=MAX_CNAME_DEPTH {
             let records: Vec<&DnsRecord> = self.dns.iter().filter(|r| r.name == current).collect();
@@ -313,7 +377,7 @@ impl State {
 
     /// Let's Encrypt's check: every name resolves to `ip` and only to it. The error names the
     /// first name that does not, and what it resolves to.
-    pub fn check_names(&self, names: &[String], ip: IpAddr) -> Result<(), String> {
+    pub(crate) fn check_names(&self, names: &[String], ip: IpAddr) -> Result<(), String> {
         for name in names {
             let found = self.resolve(name);
             if found.is_empty() {
@@ -333,7 +397,7 @@ impl State {
     }
 
     /// A fresh certificate for `names`, valid from now for 90 days.
-    pub fn new_cert(&mut self, names: Vec<String>, order: &CertOrder) -> Cert {
+    pub(crate) fn new_cert(&mut self, names: Vec<String>, order: &CertOrder) -> Cert {
         let now = time::now_secs();
         Cert {
             id: self.allocate_id(),
@@ -390,62 +454,8 @@ impl World {
                 },
             );
             for app in &server.apps {
-                let mut domains = Vec::new();
-                for d in &app.domains {
-                    let spec = d.spec();
-                    domains.push(Domain {
-                        id: state.allocate_id(),
-                        name: names::normalise(&spec.name),
-                        kind: spec.kind,
-                        www: spec.www,
-                        redirection: spec.redirection,
-                        wildcard: spec.wildcard,
-                        created_at: spec
-                            .created_at
-                            .clone()
-                            .unwrap_or_else(|| DEFAULT_CREATED_AT.to_owned()),
-                    });
-                }
-                if let Some(bulk) = &app.bulk {
-                    for name in bulk.names() {
-                        domains.push(Domain {
-                            id: state.allocate_id(),
-                            name: names::normalise(&name),
-                            kind: SeedDomainKind::Alias,
-                            www: bulk.www,
-                            redirection: bulk.redirection,
-                            wildcard: false,
-                            created_at: DEFAULT_CREATED_AT.to_owned(),
-                        });
-                    }
-                }
-                let basic_cert = app
-                    .ssl
-                    .certificate
-                    .as_ref()
-                    .map(|c| Cert::from_seed(state.allocate_id(), c, now));
-                let mut domain_certs = BTreeMap::new();
-                for c in &app.ssl.domain_certificates {
-                    let first = c.names.first().map(|n| names::normalise(n));
-                    if let Some(domain) = domains.iter().find(|d| Some(&d.name) == first.as_ref()) {
-                        domain_certs
-                            .insert(domain.id, Cert::from_seed(state.allocate_id(), c, now));
-                    }
-                }
-                state.apps.insert(
-                    app.id,
-                    App {
-                        id: app.id,
-                        server: server.id,
-                        name: app.name.clone(),
-                        domains,
-                        advanced: app.ssl.mode == SeedSslMode::Advanced,
-                        auto_ssl: app.ssl.auto_ssl,
-                        basic_cert,
-                        domain_certs,
-                        stale: BTreeMap::new(),
-                    },
-                );
+                let built = App::from_seed(&mut state, server.id, app, now);
+                state.apps.insert(app.id, built);
             }
         }
         World {
@@ -455,7 +465,9 @@ impl World {
 
     /// The state, locked. A poisoned lock is taken over: the state stays usable for tests.
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The domains attached to the app, in id order (empty for an unknown app).
