@@ -1,3 +1,5 @@
+#![allow(clippy::too_many_lines)] // each case reads top to bottom, as its table row does
+
 //! Speed under RunCloud's limits, side by side (issue 10). Everything on loopback against the
 //! sandbox, with the release binary:
 //!
@@ -68,7 +70,7 @@ fn seed(domains: u64, extra: &str) -> String {
 }
 
 /// A desired file listing every live name (a plan with nothing to do: pure reading).
-fn desired_all(dir: &std::path::Path, domains: u64) -> std::path::PathBuf {
+fn desired_all(dir: &Path, domains: u64) -> PathBuf {
     let mut s =
         String::from("version: 1\ntarget: {server: 1, app: 2}\ndomains:\n  - network.example\n");
     for n in 1..=domains {
@@ -350,7 +352,7 @@ fn main() {
         duplicates += before - names.len();
         let kept_ok = ["network.example"]
             .iter()
-            .map(|s| s.to_string())
+            .map(ToString::to_string)
             .chain((1..=5).map(|n| format!("change{n}.example")))
             .chain((1..=20).map(|n| format!("keep{n}.example")))
             .filter(|n| !names.contains(n))

@@ -619,14 +619,11 @@ impl Saved {
                 file: file.into(),
                 source,
             })?;
-        let fingerprint = match field("fingerprint")? {
-            Value::String(s) => s,
-            _ => {
-                return Err(SavedError::Missing {
-                    file: file.into(),
-                    field: "fingerprint",
-                });
-            }
+        let Value::String(fingerprint) = field("fingerprint")? else {
+            return Err(SavedError::Missing {
+                file: file.into(),
+                field: "fingerprint",
+            });
         };
         Ok(Saved {
             inputs,

@@ -117,7 +117,7 @@ fn percent_encode(s: &str, lower: bool, plus: bool) -> String {
     for b in s.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
+                out.push(b as char);
             }
             b' ' if plus => out.push('+'),
             _ if lower => out.push_str(&format!("%{b:02x}")),

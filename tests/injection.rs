@@ -227,7 +227,7 @@ fn plan_run(sb: &Sandbox, format: &str) -> Run {
 /// a name ending in `<!--` hid the removals after it in the Markdown plan.
 #[test]
 fn hostile_live_names_cannot_forge_lines_or_markup_in_the_plan() {
-    let mut hostile: Vec<String> = HOSTILE.iter().map(|s| s.to_string()).collect();
+    let mut hostile: Vec<String> = HOSTILE.iter().map(ToString::to_string).collect();
     hostile.push(format!("{}.example", "x".repeat(100_000)));
     let harmless: Vec<String> = (0..hostile.len())
         .map(|i| format!("harmless-{i:02}.example"))

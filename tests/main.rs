@@ -1,3 +1,5 @@
+#![allow(clippy::too_many_lines)] // test scenarios read top to bottom
+
 //! The integration tests: one binary (link time matters on small machines), one module per
 //! concern. They run `rcdomains` as a process against the sandbox on loopback.
 

@@ -22,7 +22,7 @@ const WWW: DomainSettings = DomainSettings {
     redirection: Redirection::NonWww,
 };
 
-pub fn listed(name: &str, kind: DomainKind) -> ListedDomain {
+pub(crate) fn listed(name: &str, kind: DomainKind) -> ListedDomain {
     ListedDomain {
         name: n(name),
         kind,
@@ -31,7 +31,11 @@ pub fn listed(name: &str, kind: DomainKind) -> ListedDomain {
 }
 
 /// A plan whose lists are consistent with its actions (the planned list is projected).
-pub fn plan_with(live: Vec<ListedDomain>, actions: Vec<Action>, deferred: Vec<Deferred>) -> Plan {
+pub(crate) fn plan_with(
+    live: Vec<ListedDomain>,
+    actions: Vec<Action>,
+    deferred: Vec<Deferred>,
+) -> Plan {
     let live_domains: Vec<rcdomains::model::LiveDomain> = live
         .iter()
         .enumerate()
@@ -80,7 +84,7 @@ pub fn plan_with(live: Vec<ListedDomain>, actions: Vec<Action>, deferred: Vec<De
     }
 }
 
-pub fn small_plan() -> Plan {
+pub(crate) fn small_plan() -> Plan {
     plan_with(
         vec![
             listed("network.example", DomainKind::Primary),
@@ -140,7 +144,7 @@ fn markdown_plan_small() {
 /// The small plan with live names that hold a line break, an HTML comment and a pipe, a
 /// bidirectional override, backticks and a mention, removed under prune: each is shown as
 /// code, marked, and nothing after `<!--` is hidden.
-pub fn hostile_plan() -> Plan {
+pub(crate) fn hostile_plan() -> Plan {
     let hostile = [
         "evil.example\n  + forged.example",
         "hide.example<!-- | x",

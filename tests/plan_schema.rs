@@ -90,7 +90,7 @@ fn dns_world() -> (Sandbox, DesiredFile) {
 }
 
 fn with_checks(sb: &Sandbox, args: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let mut v: Vec<String> = args.iter().map(ToString::to_string).collect();
     v.extend(checks_args(sb));
     v
 }

@@ -74,13 +74,13 @@ fn exit_codes_are_pinned() {
 }
 
 /// The shell text of every step: GitHub's `run`, GitLab's `script` (nested lists flattened).
-fn shell_text(v: &serde_yaml::Value, out: &mut Vec<String>) {
+fn shell_text(v: &Value, out: &mut Vec<String>) {
     match v {
-        serde_yaml::Value::Mapping(m) => {
+        Value::Mapping(m) => {
             for (k, v) in m {
                 match (k.as_str(), v) {
-                    (Some("run" | "script"), serde_yaml::Value::String(s)) => out.push(s.clone()),
-                    (Some("script"), serde_yaml::Value::Sequence(items)) => {
+                    (Some("run" | "script"), Value::String(s)) => out.push(s.clone()),
+                    (Some("script"), Value::Sequence(items)) => {
                         let mut flat = vec![];
                         items.iter().for_each(|i| shell_text_items(i, &mut flat));
                         out.extend(flat);
@@ -89,15 +89,15 @@ fn shell_text(v: &serde_yaml::Value, out: &mut Vec<String>) {
                 }
             }
         }
-        serde_yaml::Value::Sequence(s) => s.iter().for_each(|v| shell_text(v, out)),
+        Value::Sequence(s) => s.iter().for_each(|v| shell_text(v, out)),
         _ => {}
     }
 }
 
-fn shell_text_items(v: &serde_yaml::Value, out: &mut Vec<String>) {
+fn shell_text_items(v: &Value, out: &mut Vec<String>) {
     match v {
-        serde_yaml::Value::String(s) => out.push(s.clone()),
-        serde_yaml::Value::Sequence(s) => s.iter().for_each(|v| shell_text_items(v, out)),
+        Value::String(s) => out.push(s.clone()),
+        Value::Sequence(s) => s.iter().for_each(|v| shell_text_items(v, out)),
         _ => {}
     }
 }
@@ -153,8 +153,7 @@ fn ci_examples_parse_and_run_only_real_rcdomains_commands() {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        let doc: serde_yaml::Value =
-            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let doc: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut shell = vec![];
         shell_text(&doc, &mut shell);
         assert!(!shell.is_empty(), "{name}: no steps found");

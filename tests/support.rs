@@ -6,18 +6,18 @@ use rcdomains::sandbox::{self, RequestRecord, SandboxHandle, Seed};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub const TOKEN: &str = "tok-3f9c-SECRET-token-value";
-pub const KEY: &str = "key-71aa-SECRET-key-value";
-pub const SECRET: &str = "sec-9d02-SECRET-secret-value";
+pub(crate) const TOKEN: &str = "tok-3f9c-SECRET-token-value";
+pub(crate) const KEY: &str = "key-71aa-SECRET-key-value";
+pub(crate) const SECRET: &str = "sec-9d02-SECRET-secret-value";
 
 /// A sandbox on 127.0.0.1:0, served by its own runtime for as long as this value lives.
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     pub handle: SandboxHandle,
     _rt: tokio::runtime::Runtime,
 }
 
 impl Sandbox {
-    pub fn start(seed_yaml: &str) -> Sandbox {
+    pub(crate) fn start(seed_yaml: &str) -> Sandbox {
         let seed = Seed::from_yaml_str(seed_yaml).expect("test seed");
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -30,11 +30,11 @@ impl Sandbox {
         Sandbox { handle, _rt: rt }
     }
 
-    pub fn writes(&self) -> Vec<RequestRecord> {
+    pub(crate) fn writes(&self) -> Vec<RequestRecord> {
         self.handle.write_requests()
     }
 
-    pub fn domain_names(&self, server: u64, app: u64) -> Vec<String> {
+    pub(crate) fn domain_names(&self, server: u64, app: u64) -> Vec<String> {
         let mut v: Vec<String> = self
             .handle
             .world()
@@ -48,13 +48,13 @@ impl Sandbox {
 }
 
 /// The credentials block every test seed uses.
-pub fn credentials_yaml() -> String {
+pub(crate) fn credentials_yaml() -> String {
     format!("credentials: {{token: {TOKEN}, key: {KEY}, secret: {SECRET}}}\n")
 }
 
 /// A seed with one server (1, 203.0.113.10) and one app (2) holding `domains` (seed YAML list
 /// items, already indented by 10 spaces).
-pub fn seed(domains: &[&str], extra: &str) -> String {
+pub(crate) fn seed(domains: &[&str], extra: &str) -> String {
     let mut s = credentials_yaml();
     s.push_str(extra);
     s.push_str("servers:\n  - id: 1\n    name: web-1\n    ip: 203.0.113.10\n    apps:\n      - id: 2\n        name: app\n        domains:\n");
@@ -65,7 +65,7 @@ pub fn seed(domains: &[&str], extra: &str) -> String {
 }
 
 /// Variables that would steer the binary from the developer's shell; every test run clears them.
-pub const CLEARED_ENV: &[&str] = &[
+pub(crate) const CLEARED_ENV: &[&str] = &[
     "RUNCLOUD_API_TOKEN",
     "RUNCLOUD_API_KEY",
     "RUNCLOUD_API_SECRET",
@@ -84,19 +84,19 @@ pub const CLEARED_ENV: &[&str] = &[
     "CI_COMMIT_SHA",
 ];
 
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Run {
-    pub fn all(&self) -> String {
+    pub(crate) fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
 }
 
-pub enum Auth {
+pub(crate) enum Auth {
     V3,
     V2,
     Token(&'static str),
@@ -104,12 +104,17 @@ pub enum Auth {
 }
 
 /// Runs the binary with a clean RunCloud environment.
-pub fn rcd(sb: Option<&Sandbox>, auth: Auth, args: &[&str]) -> Run {
+pub(crate) fn rcd(sb: Option<&Sandbox>, auth: Auth, args: &[&str]) -> Run {
     rcd_env(sb, auth, args, &[])
 }
 
 /// `rcd` with extra environment variables set after the clean-up.
-pub fn rcd_env(sb: Option<&Sandbox>, auth: Auth, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
+pub(crate) fn rcd_env(
+    sb: Option<&Sandbox>,
+    auth: Auth,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rcdomains"));
     for var in CLEARED_ENV {
         cmd.env_remove(var);
@@ -157,7 +162,7 @@ pub fn rcd_env(sb: Option<&Sandbox>, auth: Auth, args: &[&str], extra_env: &[(&s
 }
 
 /// Flags pointing the DNS and TLS checks at the sandbox's own servers.
-pub fn checks_args(sb: &Sandbox) -> Vec<String> {
+pub(crate) fn checks_args(sb: &Sandbox) -> Vec<String> {
     vec![
         "--resolver".into(),
         sb.handle.dns_addr().to_string(),
@@ -167,26 +172,26 @@ pub fn checks_args(sb: &Sandbox) -> Vec<String> {
 }
 
 /// A desired file in a fresh temporary directory.
-pub struct DesiredFile {
+pub(crate) struct DesiredFile {
     pub dir: tempfile::TempDir,
     pub path: PathBuf,
 }
 
 impl DesiredFile {
-    pub fn new(text: &str) -> DesiredFile {
+    pub(crate) fn new(text: &str) -> DesiredFile {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("domains.yaml");
         std::fs::write(&path, text).unwrap();
         DesiredFile { dir, path }
     }
 
-    pub fn arg(&self) -> &str {
+    pub(crate) fn arg(&self) -> &str {
         self.path.to_str().unwrap()
     }
 }
 
 /// A desired file for server 1 app 2 with `removals` settings and `domains` entries.
-pub fn desired(removals: &str, domains: &[&str]) -> DesiredFile {
+pub(crate) fn desired(removals: &str, domains: &[&str]) -> DesiredFile {
     let mut s = String::from("version: 1\ntarget: {server: 1, app: 2}\n");
     s.push_str(removals);
     s.push_str("domains:\n");
@@ -196,12 +201,12 @@ pub fn desired(removals: &str, domains: &[&str]) -> DesiredFile {
     DesiredFile::new(&s)
 }
 
-pub fn repo_path(p: &str) -> PathBuf {
+pub(crate) fn repo_path(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
 /// Standard base64 (what a Basic Authorization header carries), to look for leaked credentials.
-pub fn base64(input: &str) -> String {
+pub(crate) fn base64(input: &str) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let b = input.as_bytes();
     let mut out = String::new();
@@ -223,7 +228,12 @@ pub fn base64(input: &str) -> String {
 /// A seed with server 1 at 127.0.0.1 (certificates are read from the server's address, so it
 /// must be loopback), app 2 with `ssl` (YAML for the app's `ssl:`) and `domains`, DNS `records`,
 /// and `extra` top-level seed keys (readings, faults, pagination).
-pub fn loopback_world(extra: &str, ssl: &str, domains: &[&str], records: &[&str]) -> Sandbox {
+pub(crate) fn loopback_world(
+    extra: &str,
+    ssl: &str,
+    domains: &[&str],
+    records: &[&str],
+) -> Sandbox {
     let mut s = credentials_yaml();
     s.push_str(extra);
     s.push_str("servers:\n  - id: 1\n    name: web-1\n    ip: 127.0.0.1\n    apps:\n      - id: 2\n        name: app\n");
@@ -239,20 +249,20 @@ pub fn loopback_world(extra: &str, ssl: &str, domains: &[&str], records: &[&str]
 }
 
 /// `rcd` with the DNS and TLS checks pointed at the sandbox's own servers.
-pub fn rcd_checked(sb: &Sandbox, auth: Auth, args: &[&str]) -> Run {
-    let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+pub(crate) fn rcd_checked(sb: &Sandbox, auth: Auth, args: &[&str]) -> Run {
+    let mut v: Vec<String> = args.iter().map(ToString::to_string).collect();
     v.extend(checks_args(sb));
     let refs: Vec<&str> = v.iter().map(String::as_str).collect();
     rcd(Some(sb), auth, &refs)
 }
 
 /// A run's stdout as JSON, or a panic showing the whole run.
-pub fn stdout_json(r: &Run) -> serde_json::Value {
+pub(crate) fn stdout_json(r: &Run) -> serde_json::Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.all()))
 }
 
 /// Paths the sandbox received more than once (none when no request was repeated).
-pub fn repeated_paths(sb: &Sandbox) -> Vec<String> {
+pub(crate) fn repeated_paths(sb: &Sandbox) -> Vec<String> {
     let mut paths: Vec<String> = sb.handle.requests().into_iter().map(|r| r.path).collect();
     paths.sort();
     let mut repeated: Vec<String> = paths
@@ -265,7 +275,7 @@ pub fn repeated_paths(sb: &Sandbox) -> Vec<String> {
 }
 
 /// How many answers the sandbox gave with status 429.
-pub fn throttled_answers(sb: &Sandbox) -> usize {
+pub(crate) fn throttled_answers(sb: &Sandbox) -> usize {
     sb.handle
         .requests()
         .iter()

@@ -44,7 +44,7 @@ impl dns::Resolve for Counting<'_> {
     fn lookup<'a>(
         &'a self,
         name: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = dns::Lookup> + Send + 'a>> {
+    ) -> std::pin::Pin<Box<dyn Future<Output = dns::Lookup> + Send + 'a>> {
         Box::pin(async move {
             let found = self.inner.lookup(name).await;
             self.progress.advance();

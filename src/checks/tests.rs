@@ -183,7 +183,7 @@ async fn servfail_from_a_cname_loop_is_an_error() {
             assert!(
                 reason.contains("SERVFAIL") || reason.contains("Server Failure"),
                 "{reason}"
-            )
+            );
         }
         other => panic!("expected an error, got {other:?}"),
     }

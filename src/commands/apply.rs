@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use std::path::Path;
 use std::time::Duration;
 
-pub async fn run(config: &Config, args: &ApplyArgs, out: &Output) -> anyhow::Result<Exit> {
+pub(crate) async fn run(config: &Config, args: &ApplyArgs, out: &Output) -> anyhow::Result<Exit> {
     if let Some(planfile) = &args.planfile {
         return apply_saved(config, args, planfile, out).await;
     }
@@ -60,7 +60,7 @@ pub async fn run(config: &Config, args: &ApplyArgs, out: &Output) -> anyhow::Res
 
 /// Plans and applies with an existing session (also used by the demo), recording the orders
 /// in `ledger` when there is one.
-pub async fn execute(
+pub(crate) async fn execute(
     config: &Config,
     args: &ApplyArgs,
     out: &Output,
@@ -114,6 +114,64 @@ async fn apply_saved(
     out: &Output,
 ) -> anyhow::Result<Exit> {
     let file = planfile.display().to_string();
+    refuse_planning_options(args, &file)?;
+    let text = crate::input::read_to_string(planfile, "the saved plan")?;
+    let saved = SavedFile::parse(&text, &file)?;
+    if !saved.is_intact() {
+        return refuse_tampered(config, args, out, &file);
+    }
+    let (many, entries): (bool, Vec<Entry>) = match saved {
+        SavedFile::One(s) => (false, vec![(file.clone(), Ok(*s))]),
+        SavedFile::Many { entries, .. } => (
+            true,
+            entries.into_iter().map(|e| (e.file, e.plan)).collect(),
+        ),
+    };
+    check_saved_options(config, args, &entries, &file)?;
+    let env = |name: &str| std::env::var(name).ok();
+    let resolved = credentials::resolve(&env, config.api.wp_config.as_deref())?;
+    let client = super::client(&config.api, &resolved)?;
+    let mut ledger = open_ledger(args.ledger.ledger.as_deref())?;
+    let replan = Replan {
+        config,
+        out,
+        client: &client,
+        resolved: &resolved,
+        file: &file,
+        history: ledger.as_ref().map(|l| &l.ledger),
+        many,
+    };
+    let units = replan.units(entries).await?;
+    if many {
+        return carry_out_many(config, args, out, units, false, ledger.as_mut()).await;
+    }
+    let Some(unit) = units.into_iter().next() else {
+        bail!("{file} holds no plan");
+    };
+    let session = unit.session.context("the saved plan's target")?;
+    match unit.step {
+        Step::Planned(planned) => {
+            let config = config.with_checks(unit.checks);
+            carry_out(
+                &config,
+                args,
+                out,
+                &planned,
+                &session,
+                false,
+                ledger.as_mut(),
+            )
+            .await
+        }
+        Step::Refused(refusal, text, markdown) => {
+            refuse(config.format, args, out, refusal, &text, &markdown)
+        }
+        Step::Error(e) => Err(e),
+    }
+}
+
+/// The options of `plan` that a saved plan carries already: given to `apply PLANFILE`, an error.
+fn refuse_planning_options(args: &ApplyArgs, file: &str) -> anyhow::Result<()> {
     if args.plan.allow_removals.is_some() || args.plan.gate.allow_empty {
         bail!(
             "--allow-removals and --allow-empty are options of `plan`: {file} carries the ones it was planned with; plan again with them to change them"
@@ -124,28 +182,36 @@ async fn apply_saved(
             "--retry-now is an option of `plan` here: {file} carries the names it was planned with; plan again with it to change them"
         );
     }
-    let text = crate::input::read_to_string(planfile, "the saved plan")?;
-    let saved = SavedFile::parse(&text, &file)?;
-    if !saved.is_intact() {
-        let why = "was changed after `rcdomains plan --out` wrote it (its fingerprint does not match its content)";
-        let tail = "Nothing was changed.\nPlan again, review the new plan, and apply that.";
-        let refusal = Refusal {
-            reason: "tampered".into(),
-            message: format!("{file} {why}"),
-            would_remove: vec![],
-            drift: vec![],
-        };
-        let text = format!("Refused: {} {why}. {tail}", crate::escape::text(&file));
-        let markdown = format!("Refused: {} {why}. {tail}", crate::escape::md_code(&file));
-        return refuse(config.format, args, out, refusal, &text, &markdown);
-    }
-    let (many, entries): (bool, Vec<Entry>) = match saved {
-        SavedFile::One(s) => (false, vec![(file.clone(), Ok(*s))]),
-        SavedFile::Many { entries, .. } => (
-            true,
-            entries.into_iter().map(|e| (e.file, e.plan)).collect(),
-        ),
+    Ok(())
+}
+
+/// A saved plan edited after it was written: refused whole (exit 3).
+fn refuse_tampered(
+    config: &Config,
+    args: &ApplyArgs,
+    out: &Output,
+    file: &str,
+) -> anyhow::Result<Exit> {
+    let why = "was changed after `rcdomains plan --out` wrote it (its fingerprint does not match its content)";
+    let tail = "Nothing was changed.\nPlan again, review the new plan, and apply that.";
+    let refusal = Refusal {
+        reason: "tampered".into(),
+        message: format!("{file} {why}"),
+        would_remove: vec![],
+        drift: vec![],
     };
+    let text = format!("Refused: {} {why}. {tail}", crate::escape::text(file));
+    let markdown = format!("Refused: {} {why}. {tail}", crate::escape::md_code(file));
+    refuse(config.format, args, out, refusal, &text, &markdown)
+}
+
+/// What apply must be given to plan as the saved plan did: the same ledger, DNS checks.
+fn check_saved_options(
+    config: &Config,
+    args: &ApplyArgs,
+    entries: &[Entry],
+    file: &str,
+) -> anyhow::Result<()> {
     for s in entries.iter().filter_map(|(_, s)| s.as_ref().ok()) {
         if s.inputs.options.ledger && args.ledger.ledger.is_none() {
             bail!(
@@ -158,76 +224,77 @@ async fn apply_saved(
             );
         }
     }
-    let env = |name: &str| std::env::var(name).ok();
-    let resolved = credentials::resolve(&env, config.api.wp_config.as_deref())?;
-    let client = super::client(&config.api, &resolved)?;
-    let mut ledger = open_ledger(args.ledger.ledger.as_deref())?;
-    let history = ledger.as_ref().map(|l| &l.ledger);
-    let (client, resolved, file_ref) = (&client, &resolved, file.as_str());
-    let units: Vec<anyhow::Result<Unit>> = futures_util::stream::iter(entries.into_iter().map(
-        |(target_file, entry)| async move {
-            let saved = match entry {
-                Ok(s) => s,
-                Err(e) => {
-                    return Ok(Unit {
-                        file: target_file.clone(),
-                        session: None,
-                        checks: config.checks.clone(),
-                        step: Step::Error(anyhow::anyhow!(
-                            "{target_file} was not planned when {file_ref} was saved ({e}); plan again once it is fixed"
-                        )),
-                    });
-                }
-            };
-            let ids = TargetIds {
-                server: Some(saved.inputs.live.server_id),
-                app: Some(saved.inputs.live.app_id),
-            };
-            let session = Session::with_client(client, ids, file_ref, resolved)?;
-            let checks = config.checks.as_planned(saved.inputs.options.dns_checked);
-            let progress = (!many).then_some(out);
-            let step = match check_saved(&checks, progress, &session, &saved, history, file_ref).await {
-                Ok(step) => step,
-                Err(e) if many => Step::Error(e),
-                Err(e) => return Err(e),
-            };
-            Ok(Unit {
-                file: target_file,
-                session: Some(session),
-                checks,
-                step,
-            })
-        },
-    ))
-    .buffered(super::plan::TARGETS_AT_ONCE)
-    .collect()
-    .await;
-    let units = units.into_iter().collect::<anyhow::Result<Vec<Unit>>>()?;
-    if !many {
-        let Some(unit) = units.into_iter().next() else {
-            bail!("{file} holds no plan");
-        };
-        let session = unit.session.context("the saved plan's target")?;
-        return match unit.step {
-            Step::Planned(planned) => {
-                carry_out(
-                    &config.with_checks(unit.checks),
-                    args,
-                    out,
-                    &planned,
-                    &session,
-                    false,
-                    ledger.as_mut(),
-                )
-                .await
-            }
-            Step::Refused(refusal, text, markdown) => {
-                refuse(config.format, args, out, refusal, &text, &markdown)
-            }
-            Step::Error(e) => Err(e),
-        };
+    Ok(())
+}
+
+/// What planning a saved plan's targets again shares: the settings, one client, the plan file.
+struct Replan<'a> {
+    config: &'a Config,
+    out: &'a Output,
+    client: &'a crate::runcloud::Client,
+    resolved: &'a credentials::Resolved,
+    file: &'a str,
+    history: Option<&'a crate::plan::Ledger>,
+    /// The plan file covers several desired files: a target's error stays with it.
+    many: bool,
+}
+
+impl Replan<'_> {
+    /// Each entry planned again (`TARGETS_AT_ONCE` at a time), in the file's order.
+    async fn units(&self, entries: Vec<Entry>) -> anyhow::Result<Vec<Unit>> {
+        let units: Vec<anyhow::Result<Unit>> =
+            futures_util::stream::iter(entries.into_iter().map(|(f, e)| self.unit(f, e)))
+                .buffered(super::plan::TARGETS_AT_ONCE)
+                .collect()
+                .await;
+        units.into_iter().collect()
     }
-    carry_out_many(config, args, out, units, false, ledger.as_mut()).await
+
+    /// One entry: its plan computed again and compared, or why it has none.
+    async fn unit(
+        &self,
+        target_file: String,
+        entry: Result<Saved, String>,
+    ) -> anyhow::Result<Unit> {
+        let saved = match entry {
+            Ok(s) => s,
+            Err(e) => {
+                let step = Step::Error(anyhow::anyhow!(
+                    "{target_file} was not planned when {} was saved ({e}); plan again once it is fixed",
+                    self.file
+                ));
+                return Ok(Unit {
+                    file: target_file,
+                    session: None,
+                    checks: self.config.checks.clone(),
+                    step,
+                });
+            }
+        };
+        let ids = TargetIds {
+            server: Some(saved.inputs.live.server_id),
+            app: Some(saved.inputs.live.app_id),
+        };
+        let session = Session::with_client(self.client, ids, self.file, self.resolved)?;
+        let checks = self
+            .config
+            .checks
+            .as_planned(saved.inputs.options.dns_checked);
+        let progress = (!self.many).then_some(self.out);
+        let checked =
+            check_saved(&checks, progress, &session, &saved, self.history, self.file).await;
+        let step = match checked {
+            Ok(step) => step,
+            Err(e) if self.many => Step::Error(e),
+            Err(e) => return Err(e),
+        };
+        Ok(Unit {
+            file: target_file,
+            session: Some(session),
+            checks,
+            step,
+        })
+    }
 }
 
 /// The saved plan of one target computed again from the desired file it names and the live
@@ -529,100 +596,15 @@ async fn carry_out_many(
     if format == Format::Text {
         out.print(&fleet::text(&plans_fleet(format, out, &units), out.style));
     }
-    let changes: usize = units
-        .iter()
-        .map(|u| match &u.step {
-            Step::Planned(p) if p.plan.refusal.is_none() => p.plan.actions.len(),
-            _ => 0,
-        })
-        .sum();
-    if confirm && changes > 0 && !args.yes {
-        if !output::stdin_is_terminal() {
-            bail!(
-                "refusing to apply without --yes: there is no terminal to confirm on (in CI, review the plan and pass --yes, or apply a saved plan: `rcdomains apply plan.json`)"
-            );
-        }
-        let files = units
-            .iter()
-            .filter(|u| matches!(&u.step, Step::Planned(p) if p.plan.refusal.is_none() && p.plan.has_changes()))
-            .count();
-        if !out.confirm(&format!(
-            "Apply these {changes} changes of {files} files to RunCloud?"
-        )) {
-            out.note("Nothing was changed.");
-            return Ok(Exit::Success);
-        }
+    if confirm && !confirmed_many(args, out, &units)? {
+        out.note("Nothing was changed.");
+        return Ok(Exit::Success);
     }
-    let parallelism = args.parallelism;
     let done: Vec<(Done, Vec<LedgerEntry>)> =
-        futures_util::stream::iter(units.iter().map(|u| async move {
-            let target = u
-                .session
-                .as_ref()
-                .map(|s| format!("server {} app {}", s.server, s.app))
-                .unwrap_or_default();
-            let end = |report: Result<Report, String>, exit: Exit| Done {
-                file: u.file.clone(),
-                target: target.clone(),
-                report,
-                exit,
-            };
-            let (planned, session) = match (&u.step, &u.session) {
-                (Step::Planned(p), Some(s)) => (p, s),
-                (Step::Refused(refusal, ..), _) => {
-                    let report = Report {
-                        refusal: Some(refusal.clone()),
-                        ..Report::default()
-                    };
-                    return (end(Ok(report), Exit::Refused), vec![]);
-                }
-                (Step::Error(e), _) => {
-                    return (end(Err(output::error_text(e)), Exit::Error), vec![]);
-                }
-                (Step::Planned(_), None) => {
-                    return (end(Err("no session".into()), Exit::Error), vec![]);
-                }
-            };
-            let plan = &planned.plan;
-            let approved = match plan.approve() {
-                Ok(approved) => approved,
-                Err(refused) => {
-                    let report = Report {
-                        api_requests: plan.api_requests,
-                        refusal: Some(apply::gate_refusal(refused)),
-                        ..Report::default()
-                    };
-                    return (end(Ok(report), Exit::Refused), vec![]);
-                }
-            };
-            if !plan.has_changes() {
-                let report = Report {
-                    api_requests: plan.api_requests,
-                    ..Report::default()
-                };
-                return (end(Ok(report), Exit::Success), vec![]);
-            }
-            let mut report = apply::run(approved, &session.client, parallelism).await;
-            report.api_requests = Some(session.client.request_count());
-            if let Some(secs) = args.verify {
-                report.verification =
-                    Some(verify_orders(&u.checks, None, plan, &report, secs).await);
-            }
-            let unverified = report
-                .verification
-                .as_ref()
-                .is_some_and(|v| v.unverified() > 0);
-            let exit = if report.failed() > 0 || unverified {
-                Exit::Partial
-            } else {
-                Exit::Success
-            };
-            let orders = report.orders.clone();
-            (end(Ok(report), exit), orders)
-        }))
-        .buffered(super::plan::TARGETS_AT_ONCE)
-        .collect()
-        .await;
+        futures_util::stream::iter(units.iter().map(|u| apply_unit(args, u)))
+            .buffered(super::plan::TARGETS_AT_ONCE)
+            .collect()
+            .await;
     let orders: Vec<LedgerEntry> = done.iter().flat_map(|(_, o)| o.iter().cloned()).collect();
     let unrecorded = record(out, ledger, &orders);
     let done: Vec<Done> = done.into_iter().map(|(d, _)| d).collect();
@@ -630,6 +612,113 @@ async fn carry_out_many(
         .iter()
         .find_map(|u| u.session.as_ref())
         .map(|s| s.client.all_request_count());
+    report_many(format, args, out, &done, all_requests)?;
+    let exit = targets::aggregate(done.iter().map(|d| d.exit));
+    Ok(if unrecorded && exit == Exit::Success {
+        Exit::Partial
+    } else {
+        exit
+    })
+}
+
+/// Whether to go on with an apply over several files: yes without changes or with `--yes`;
+/// otherwise asked once on a terminal, and an error without one.
+fn confirmed_many(args: &ApplyArgs, out: &Output, units: &[Unit]) -> anyhow::Result<bool> {
+    let pending = |u: &&Unit| matches!(&u.step, Step::Planned(p) if p.plan.refusal.is_none() && p.plan.has_changes());
+    let changes: usize = units
+        .iter()
+        .filter(pending)
+        .map(|u| match &u.step {
+            Step::Planned(p) => p.plan.actions.len(),
+            _ => 0,
+        })
+        .sum();
+    if changes == 0 || args.yes {
+        return Ok(true);
+    }
+    if !output::stdin_is_terminal() {
+        bail!(
+            "refusing to apply without --yes: there is no terminal to confirm on (in CI, review the plan and pass --yes, or apply a saved plan: `rcdomains apply plan.json`)"
+        );
+    }
+    let files = units.iter().filter(pending).count();
+    Ok(out.confirm(&format!(
+        "Apply these {changes} changes of {files} files to RunCloud?"
+    )))
+}
+
+/// One target of an apply over several files, carried out when it is planned, not refused
+/// and has changes; its end, and the certificate orders it sent (for the ledger).
+async fn apply_unit(args: &ApplyArgs, u: &Unit) -> (Done, Vec<LedgerEntry>) {
+    let target = u
+        .session
+        .as_ref()
+        .map(|s| format!("server {} app {}", s.server, s.app))
+        .unwrap_or_default();
+    let end = |report: Result<Report, String>, exit: Exit| Done {
+        file: u.file.clone(),
+        target: target.clone(),
+        report,
+        exit,
+    };
+    let (planned, session) = match (&u.step, &u.session) {
+        (Step::Planned(p), Some(s)) => (p, s),
+        (Step::Refused(refusal, ..), _) => {
+            let report = Report {
+                refusal: Some(refusal.clone()),
+                ..Report::default()
+            };
+            return (end(Ok(report), Exit::Refused), vec![]);
+        }
+        (Step::Error(e), _) => return (end(Err(output::error_text(e)), Exit::Error), vec![]),
+        (Step::Planned(_), None) => return (end(Err("no session".into()), Exit::Error), vec![]),
+    };
+    let plan = &planned.plan;
+    let approved = match plan.approve() {
+        Ok(approved) => approved,
+        Err(refused) => {
+            let report = Report {
+                api_requests: plan.api_requests,
+                refusal: Some(apply::gate_refusal(refused)),
+                ..Report::default()
+            };
+            return (end(Ok(report), Exit::Refused), vec![]);
+        }
+    };
+    if !plan.has_changes() {
+        let report = Report {
+            api_requests: plan.api_requests,
+            ..Report::default()
+        };
+        return (end(Ok(report), Exit::Success), vec![]);
+    }
+    let mut report = apply::run(approved, &session.client, args.parallelism).await;
+    report.api_requests = Some(session.client.request_count());
+    if let Some(secs) = args.verify {
+        report.verification = Some(verify_orders(&u.checks, None, plan, &report, secs).await);
+    }
+    let unverified = report
+        .verification
+        .as_ref()
+        .is_some_and(|v| v.unverified() > 0);
+    let exit = if report.failed() > 0 || unverified {
+        Exit::Partial
+    } else {
+        Exit::Success
+    };
+    let orders = report.orders.clone();
+    (end(Ok(report), exit), orders)
+}
+
+/// The reports of an apply over several files: printed in `format`, written to `--report`
+/// (JSON), appended to GitHub's step summary (Markdown).
+fn report_many(
+    format: Format,
+    args: &ApplyArgs,
+    out: &Output,
+    done: &[Done],
+    all_requests: Option<u64>,
+) -> anyhow::Result<()> {
     let report_json = render::json::many(
         "reports",
         done.iter()
@@ -646,13 +735,8 @@ async fn carry_out_many(
     );
     let shown = match format {
         Format::Json => report_json.clone(),
-        _ => {
-            let f = reports_fleet(format, out, &done, all_requests);
-            match format {
-                Format::Markdown => fleet::markdown(&f),
-                _ => fleet::text(&f, out.style),
-            }
-        }
+        Format::Markdown => fleet::markdown(&reports_fleet(format, out, done, all_requests)),
+        Format::Text => fleet::text(&reports_fleet(format, out, done, all_requests), out.style),
     };
     out.print(&shown);
     if let Some(path) = &args.report {
@@ -662,12 +746,7 @@ async fn carry_out_many(
     if format == Format::Markdown {
         summarise(&shown);
     }
-    let exit = targets::aggregate(done.iter().map(|d| d.exit));
-    Ok(if unrecorded && exit == Exit::Success {
-        Exit::Partial
-    } else {
-        exit
-    })
+    Ok(())
 }
 
 /// The plans of an apply over several files, as a summary table and a section each.

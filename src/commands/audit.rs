@@ -14,7 +14,7 @@ use crate::plan::PlanOptions;
 use crate::plan::audit::audit;
 use crate::render::{self, fleet};
 
-pub async fn run(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result<Exit> {
+pub(crate) async fn run(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Result<Exit> {
     let run = config;
     let paths = targets::paths(&run.files)?;
     let targets = targets::open(&run.api, targets::load(&paths)?)?;
@@ -22,31 +22,7 @@ pub async fn run(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Res
     let history = ledger.as_ref().map(|l| &l.ledger);
     let options = PlanOptions::default();
     if let [one] = targets.as_slice() {
-        let planned = compute(
-            &run.checks,
-            Some(out),
-            &one.desired,
-            &one.session,
-            &options,
-            history,
-        )
-        .await?;
-        let found = audit(&planned.plan);
-        out.print(&match run.format {
-            Format::Text => render::text::audit(&planned.plan, &found, out.style),
-            Format::Json => render::json::audit(&planned.plan, &found),
-            Format::Markdown => render::markdown::audit(&planned.plan, &found),
-        });
-        tracing::info!(
-            requests = one.session.client.request_count(),
-            findings = found.findings.len(),
-            "audit done"
-        );
-        return Ok(if found.is_clean() {
-            Exit::Success
-        } else {
-            Exit::Changes
-        });
+        return audit_one(config, out, one, &options, history).await;
     }
     let planned = super::plan::plan_all(&run.checks, out, &targets, &options, history).await;
     let audits: Vec<_> = planned
@@ -116,4 +92,39 @@ pub async fn run(config: &Config, args: &AuditArgs, out: &Output) -> anyhow::Res
         _ => fleet::text(&f, out.style),
     });
     Ok(exit)
+}
+
+/// The audit of one file, in the single-file shape.
+async fn audit_one(
+    config: &Config,
+    out: &Output,
+    one: &targets::Target,
+    options: &PlanOptions,
+    history: Option<&crate::plan::Ledger>,
+) -> anyhow::Result<Exit> {
+    let planned = compute(
+        &config.checks,
+        Some(out),
+        &one.desired,
+        &one.session,
+        options,
+        history,
+    )
+    .await?;
+    let found = audit(&planned.plan);
+    out.print(&match config.format {
+        Format::Text => render::text::audit(&planned.plan, &found, out.style),
+        Format::Json => render::json::audit(&planned.plan, &found),
+        Format::Markdown => render::markdown::audit(&planned.plan, &found),
+    });
+    tracing::info!(
+        requests = one.session.client.request_count(),
+        findings = found.findings.len(),
+        "audit done"
+    );
+    Ok(if found.is_clean() {
+        Exit::Success
+    } else {
+        Exit::Changes
+    })
 }

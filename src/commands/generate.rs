@@ -18,7 +18,11 @@ use anyhow::{Context, bail};
 use std::io::Read;
 use std::path::Path;
 
-pub async fn run(config: &Config, args: &GenerateArgs, out: &Output) -> anyhow::Result<Exit> {
+pub(crate) async fn run(
+    config: &Config,
+    args: &GenerateArgs,
+    out: &Output,
+) -> anyhow::Result<Exit> {
     let g = &config.api;
     let existing = read_existing(args.output.as_deref())?;
     let network = args
@@ -29,57 +33,16 @@ pub async fn run(config: &Config, args: &GenerateArgs, out: &Output) -> anyhow::
         .map_err(|e| anyhow::anyhow!("--network-domain is not a domain name: {e}"))?;
     let target = target(args, existing.as_ref())?;
 
-    let (wanted, mut warnings, counts, origin): (Vec<Wanted>, _, _, _) = match args.from {
+    let Gathered {
+        wanted,
+        mut warnings,
+        counts,
+        origin,
+    } = match args.from {
         GenerateSource::UmRest | GenerateSource::WpCli => {
-            let (fetched, origin) = read_network(g, args).await?;
-            let sites = read_sites(args.sites.as_deref())?;
-            let mut warnings = fetched.warnings;
-            let below_network = match &network {
-                Some(d) if network_has_wildcard(g, args, d, target, &mut warnings).await? => {
-                    Some(d.clone())
-                }
-                _ => None,
-            };
-            let rules = Rules {
-                include_inactive: args.include_inactive,
-                below_network,
-            };
-            let s = select::select(&fetched.rows, sites.as_deref(), &rules);
-            let wanted: Vec<Wanted> = s
-                .names
-                .into_iter()
-                .map(|name| Wanted {
-                    name,
-                    settings: None,
-                })
-                .collect();
-            warnings.extend(s.warnings);
-            (wanted, warnings, s.counts, origin)
+            from_network(g, args, network.as_ref(), target).await?
         }
-        GenerateSource::Runcloud => {
-            let session = session(g, target, args)?;
-            let live = session
-                .client
-                .list_domains(session.server, session.app)
-                .await
-                .with_context(|| {
-                    format!(
-                        "cannot read the domains of server {} app {}",
-                        session.server, session.app
-                    )
-                })?;
-            let below_network = network.filter(|d| select::has_wildcard_for(&live, d));
-            let (chosen, warnings, counts) = select::select_live(&live, below_network.as_ref());
-            let wanted: Vec<Wanted> = chosen
-                .into_iter()
-                .map(|c| Wanted {
-                    name: c.name,
-                    settings: Some(c.settings),
-                })
-                .collect();
-            let origin = format!("RunCloud server {} app {}", session.server, session.app);
-            (wanted, warnings, counts, origin)
-        }
+        GenerateSource::Runcloud => from_runcloud(g, args, network, target).await?,
     };
 
     let spec = Spec {
@@ -319,4 +282,86 @@ fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// The names a generated file will hold, with what was said about them and where they came from.
+struct Gathered {
+    wanted: Vec<Wanted>,
+    warnings: Vec<String>,
+    counts: Counts,
+    origin: String,
+}
+
+/// The names of the network's domain mappings (`--from um-rest` or `wp-cli`).
+async fn from_network(
+    g: &ApiConfig,
+    args: &GenerateArgs,
+    network: Option<&DomainName>,
+    target: Target,
+) -> anyhow::Result<Gathered> {
+    let (fetched, origin) = read_network(g, args).await?;
+    let sites = read_sites(args.sites.as_deref())?;
+    let mut warnings = fetched.warnings;
+    let below_network = match network {
+        Some(d) if network_has_wildcard(g, args, d, target, &mut warnings).await? => {
+            Some((*d).clone())
+        }
+        _ => None,
+    };
+    let rules = Rules {
+        include_inactive: args.include_inactive,
+        below_network,
+    };
+    let s = select::select(&fetched.rows, sites.as_deref(), &rules);
+    let wanted: Vec<Wanted> = s
+        .names
+        .into_iter()
+        .map(|name| Wanted {
+            name,
+            settings: None,
+        })
+        .collect();
+    warnings.extend(s.warnings);
+    Ok(Gathered {
+        wanted,
+        warnings,
+        counts: s.counts,
+        origin,
+    })
+}
+
+/// The names of the live app (`--from runcloud`).
+async fn from_runcloud(
+    g: &ApiConfig,
+    args: &GenerateArgs,
+    network: Option<DomainName>,
+    target: Target,
+) -> anyhow::Result<Gathered> {
+    let session = session(g, target, args)?;
+    let live = session
+        .client
+        .list_domains(session.server, session.app)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot read the domains of server {} app {}",
+                session.server, session.app
+            )
+        })?;
+    let below_network = network.filter(|d| select::has_wildcard_for(&live, d));
+    let (chosen, warnings, counts) = select::select_live(&live, below_network.as_ref());
+    let wanted: Vec<Wanted> = chosen
+        .into_iter()
+        .map(|c| Wanted {
+            name: c.name,
+            settings: Some(c.settings),
+        })
+        .collect();
+    let origin = format!("RunCloud server {} app {}", session.server, session.app);
+    Ok(Gathered {
+        wanted,
+        warnings,
+        counts,
+        origin,
+    })
 }

@@ -16,9 +16,13 @@ use std::path::Path;
 
 /// Targets planned at once in a run over several files. Their API requests share one limiter
 /// whatever this is; it bounds the DNS look-ups and TLS handshakes in flight together.
-pub const TARGETS_AT_ONCE: usize = 4;
+pub(crate) const TARGETS_AT_ONCE: usize = 4;
 
-pub async fn run(config: &Config, args: &PlanCommandArgs, out: &Output) -> anyhow::Result<Exit> {
+pub(crate) async fn run(
+    config: &Config,
+    args: &PlanCommandArgs,
+    out: &Output,
+) -> anyhow::Result<Exit> {
     let run = config;
     let paths = targets::paths(&run.files)?;
     let targets = targets::open(&run.api, targets::load(&paths)?)?;
@@ -78,7 +82,7 @@ pub async fn run(config: &Config, args: &PlanCommandArgs, out: &Output) -> anyho
 
 /// Plans every target, `TARGETS_AT_ONCE` at a time, in file order; an error stays with its
 /// target (said on stderr as it happens) and does not stop the others.
-pub async fn plan_all(
+pub(crate) async fn plan_all(
     checks: &crate::config::CheckConfig,
     out: &Output,
     targets: &[Target],
@@ -102,7 +106,7 @@ pub async fn plan_all(
 }
 
 /// The plans of several files in `format`: a summary table, then a section per file.
-pub fn render_many(
+pub(crate) fn render_many(
     format: Format,
     out: &Output,
     targets: &[Target],
@@ -148,7 +152,7 @@ pub fn render_many(
 }
 
 /// An error as a section's body.
-pub fn error_body(format: Format, e: &anyhow::Error) -> String {
+pub(crate) fn error_body(format: Format, e: &anyhow::Error) -> String {
     let text = crate::output::error_text(e);
     match format {
         Format::Markdown => format!(
@@ -178,7 +182,7 @@ fn status(plan: &Plan) -> String {
 }
 
 /// The JSON of several files' plans, as `plan --format json` prints them.
-pub fn json_many(
+pub(crate) fn json_many(
     targets: &[Target],
     planned: &[anyhow::Result<Planned>],
 ) -> render::json::JsonPlans {

@@ -6,7 +6,7 @@ use crate::output::Output;
 use crate::sandbox::{self, Fault, Seed};
 use anyhow::Context;
 
-pub async fn run(args: &SandboxArgs, out: &Output) -> anyhow::Result<Exit> {
+pub(crate) async fn run(args: &SandboxArgs, out: &Output) -> anyhow::Result<Exit> {
     let any = std::net::SocketAddr::new(args.listen.ip(), 0);
     let listen = sandbox::Listen {
         api: args.listen,

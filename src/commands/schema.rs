@@ -18,7 +18,7 @@ pub fn schema_json(kind: SchemaKind) -> String {
     crate::render::json::pretty(&schema)
 }
 
-pub fn run(kind: SchemaKind, out: &Output) -> anyhow::Result<Exit> {
+pub(crate) fn run(kind: SchemaKind, out: &Output) -> anyhow::Result<Exit> {
     out.print(&schema_json(kind));
     Ok(Exit::Success)
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// The desired files `-f` names, in order: a directory stands for its `*.yaml` and `*.yml`
 /// files, sorted by name; no `-f` means `domains.yaml`. The same file named twice is an error.
-pub fn paths(files: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn paths(files: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     if files.is_empty() {
         return Ok(vec![PathBuf::from(DEFAULT_FILE)]);
     }
@@ -54,7 +54,7 @@ pub fn paths(files: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Every file loaded and validated. With one file its error is returned as is; with several,
 /// every file is read and the problems of all of them are reported at once.
-pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Desired>> {
+pub(crate) fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Desired>> {
     if let [one] = paths {
         return Ok(vec![desired::load(one)?]);
     }
@@ -82,14 +82,14 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Desired>> {
 }
 
 /// One target of the run: a desired file and the RunCloud app it names.
-pub struct Target {
+pub(crate) struct Target {
     pub desired: Desired,
     pub session: Session,
 }
 
 /// The sessions of `desired`, all on one client (one limiter, one patience). Two files naming
 /// the same server and app are an error: each would undo the other's plan.
-pub fn open(api: &ApiConfig, desired: Vec<Desired>) -> anyhow::Result<Vec<Target>> {
+pub(crate) fn open(api: &ApiConfig, desired: Vec<Desired>) -> anyhow::Result<Vec<Target>> {
     let env = |name: &str| std::env::var(name).ok();
     let resolved = credentials::resolve(&env, api.wp_config.as_deref())?;
     let client = super::client(api, &resolved)?;
@@ -125,7 +125,7 @@ pub fn open(api: &ApiConfig, desired: Vec<Desired>) -> anyhow::Result<Vec<Target
 
 /// The exit code of a run over several targets: 1 if any errored, else 3 if any was refused,
 /// else 4 if any apply failed, else 2 if any has changes (or findings), else 0.
-pub fn aggregate(exits: impl IntoIterator<Item = Exit>) -> Exit {
+pub(crate) fn aggregate(exits: impl IntoIterator<Item = Exit>) -> Exit {
     let rank = |e: Exit| match e {
         Exit::Error => 4,
         Exit::Refused => 3,

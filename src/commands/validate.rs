@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::exit::Exit;
 use crate::output::Output;
 
-pub fn run(config: &Config, args: &ValidateArgs, out: &Output) -> anyhow::Result<Exit> {
+pub(crate) fn run(config: &Config, args: &ValidateArgs, out: &Output) -> anyhow::Result<Exit> {
     let paths = targets::paths(&config.files)?;
     let all = targets::load(&paths)?;
     let mut exit = Exit::Success;

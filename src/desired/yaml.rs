@@ -247,10 +247,10 @@ impl MarkedEventReceiver for Builder {
                 self.push_node(Node { line, value }, anchor);
             }
             Event::SequenceStart(anchor, _) => {
-                self.stack.push(Frame::Seq(line, Vec::new(), anchor))
+                self.stack.push(Frame::Seq(line, Vec::new(), anchor));
             }
             Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Map(line, Vec::new(), None, anchor))
+                self.stack.push(Frame::Map(line, Vec::new(), None, anchor));
             }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Seq(l, items, anchor)) => self.push_node(

@@ -183,6 +183,24 @@ pub struct Written {
     pub tombstones: usize,
 }
 
+/// The names `www.x` beside an `x` with www on: the same host twice, x's www twin serves it.
+fn www_twins(entries: &BTreeMap<DomainName, Entry>, default_www: WwwSetting) -> Vec<DomainName> {
+    entries
+        .iter()
+        .filter(|(_, e)| **e != Entry::Absent)
+        .filter_map(|(n, _)| {
+            let apex = n.as_str().strip_prefix("www.")?;
+            let apex = name::normalise(apex).ok()?;
+            let www = match entries.get(&apex)? {
+                Entry::Absent => return None,
+                Entry::Plain => effective_www(default_www, &apex),
+                Entry::Overrides { www, .. } => effective_www(www.unwrap_or(default_www), &apex),
+            };
+            www.then(|| n.clone())
+        })
+        .collect()
+}
+
 /// Renders the file: `wanted` (sorted or not) merged into `existing` when there is one.
 pub fn render(spec: &Spec, wanted: &[Wanted], existing: Option<&Existing>) -> Written {
     let defaults = existing.map(|e| e.defaults.clone()).unwrap_or_default();
@@ -226,22 +244,7 @@ pub fn render(spec: &Spec, wanted: &[Wanted], existing: Option<&Existing>) -> Wr
             }
         }
     }
-    // `www.x` beside `x` with www on is the same host twice: x's www twin serves it.
-    let twins: Vec<DomainName> = entries
-        .iter()
-        .filter(|(_, e)| **e != Entry::Absent)
-        .filter_map(|(n, _)| {
-            let apex = n.as_str().strip_prefix("www.")?;
-            let apex = name::normalise(apex).ok()?;
-            let www = match entries.get(&apex)? {
-                Entry::Absent => return None,
-                Entry::Plain => effective_www(default_www, &apex),
-                Entry::Overrides { www, .. } => effective_www(www.unwrap_or(default_www), &apex),
-            };
-            www.then(|| n.clone())
-        })
-        .collect();
-    for twin in twins {
+    for twin in www_twins(&entries, default_www) {
         warnings.push(format!(
             "left out `{twin}`: it is the www twin of `{}`, which serves it with www on",
             &twin.as_str()[4..]

@@ -179,7 +179,11 @@ pub(super) struct OrderGate<'a> {
 }
 
 impl<'a> OrderGate<'a> {
-    pub fn new(ledger: Option<&'a Ledger>, now: i64, retry_now: &'a BTreeSet<DomainName>) -> Self {
+    pub(crate) fn new(
+        ledger: Option<&'a Ledger>,
+        now: i64,
+        retry_now: &'a BTreeSet<DomainName>,
+    ) -> Self {
         OrderGate {
             ledger,
             now,
@@ -190,7 +194,7 @@ impl<'a> OrderGate<'a> {
 
     /// Whether an order covering `names` may be placed now; it then counts against what
     /// follows. Otherwise the reason to defer it.
-    pub fn admit(&mut self, names: &[DomainName]) -> Result<(), DeferReason> {
+    pub(crate) fn admit(&mut self, names: &[DomainName]) -> Result<(), DeferReason> {
         let set = sorted(names);
         let registered: BTreeSet<DomainName> = set.iter().map(registered_domain).collect();
         match self.ledger {

@@ -257,7 +257,7 @@ impl Pacer {
         let secs = d.as_secs_f64().ceil() as u64;
         match why {
             Wait::RateLimit if announce => {
-                tracing::warn!("RunCloud's rate limit: waiting {secs} s")
+                tracing::warn!("RunCloud's rate limit: waiting {secs} s");
             }
             Wait::Retry(r) if announce => tracing::warn!(
                 "{}; retrying in {secs} s (retry {} of {})",
