@@ -27,6 +27,7 @@
 //!   QUICK=1 cargo bench --bench limits      # skips 3–5 and 7 (minutes each)
 //!   DOMAINS=5000 RUNS=40 cargo bench --bench limits
 //!   FLEET_TARGETS=20 FLEET_DOMAINS=500 cargo bench --bench limits
+//!   FLEET_ONLY=1 cargo bench --bench limits  # case 7 alone
 //!
 //! No assertion here: it prints figures (the README quotes them). Cases 1 and 2 are the
 //! median of five runs.
@@ -205,6 +206,10 @@ fn main() {
     let domains = env_num("DOMAINS", 5000);
     let quick = std::env::var("QUICK").is_ok();
     let dir = tempfile::tempdir().expect("tempdir");
+    if std::env::var("FLEET_ONLY").is_ok() {
+        fleet(dir.path());
+        return;
+    }
     let desired = desired_all(dir.path(), domains);
     let f = desired.to_str().expect("utf-8 path");
     println!(
