@@ -122,6 +122,27 @@ fn session(g: &ApiConfig, target: Target, args: &GenerateArgs) -> anyhow::Result
     Session::for_target(g, target, &source, resolved)
 }
 
+/// The live app's domains, and the session that read them; `why` ends the error's message.
+async fn live_domains(
+    g: &ApiConfig,
+    target: Target,
+    args: &GenerateArgs,
+    why: &str,
+) -> anyhow::Result<(Session, Vec<crate::model::LiveDomain>)> {
+    let session = session(g, target, args)?;
+    let live = session
+        .client
+        .list_domains(session.server, session.app)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot read the domains of server {} app {}{why}",
+                session.server, session.app
+            )
+        })?;
+    Ok((session, live))
+}
+
 /// The plugin's rows from its REST API or a WP-CLI export, and a name for the header.
 async fn read_network(g: &ApiConfig, args: &GenerateArgs) -> anyhow::Result<(Fetched, String)> {
     if args.from == GenerateSource::UmRest {
@@ -215,17 +236,13 @@ async fn network_has_wildcard(
     if server.is_none() || app.is_none() {
         return keep("no RunCloud server and app ids to look at the app");
     }
-    let session = session(g, target, args)?;
-    let live = session
-        .client
-        .list_domains(session.server, session.app)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot read the domains of server {} app {} to look for a wildcard for {network}",
-                session.server, session.app
-            )
-        })?;
+    let (_, live) = live_domains(
+        g,
+        target,
+        args,
+        &format!(" to look for a wildcard for {network}"),
+    )
+    .await?;
     let wildcard = select::has_wildcard_for(&live, network);
     tracing::info!(%network, wildcard, "looked for the network's wildcard on the app");
     Ok(wildcard)
@@ -337,17 +354,7 @@ async fn from_runcloud(
     network: Option<DomainName>,
     target: Target,
 ) -> anyhow::Result<Gathered> {
-    let session = session(g, target, args)?;
-    let live = session
-        .client
-        .list_domains(session.server, session.app)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot read the domains of server {} app {}",
-                session.server, session.app
-            )
-        })?;
+    let (session, live) = live_domains(g, target, args, "").await?;
     let below_network = network.filter(|d| select::has_wildcard_for(&live, d));
     let (chosen, warnings, counts) = select::select_live(&live, below_network.as_ref());
     let wanted: Vec<Wanted> = chosen
