@@ -118,11 +118,9 @@ impl Client {
         repeatable: bool,
     ) -> Result<Answer, ApiError> {
         let request = Request::of(&method, path, query);
-        if let Some(because) = self.halted.get() {
-            return Err(ApiError::Halted {
-                request,
-                because: because.clone(),
-            });
+        // Checked before the pacer too, so a halted run does not wait out a window first.
+        if let Some(e) = self.halted_error(&request) {
+            return Err(e);
         }
         let url = self.url(path, query)?;
         self.send_until_done(method, &url, &request, body, repeatable)
@@ -147,12 +145,9 @@ impl Client {
                 .acquire()
                 .await
                 .map_err(|e| self.out_of_patience(request, e))?;
-            if let Some(because) = self.halted.get() {
+            if let Some(e) = self.halted_error(request) {
                 self.pacer.forget(ticket).await;
-                return Err(ApiError::Halted {
-                    request: request.clone(),
-                    because: because.clone(),
-                });
+                return Err(e);
             }
             self.requests.fetch_add(1, Ordering::Relaxed);
             self.all_requests.fetch_add(1, Ordering::Relaxed);
@@ -299,27 +294,31 @@ impl Client {
         let reply = http::read_capped(response, &self.scrubber)
             .await
             .map(|body| Reply::new(status, headers, location, body));
-        if let Ok(reply) = &reply {
-            self.halt_if_refused(request, reply);
+        let judged = reply.map(|reply| self.judge(request, reply, repeatable, tries));
+        if let Ok(Step::Fail(e)) = &judged
+            && stops_the_credential(e)
+        {
+            let _ = self.halted.set(Cause::text(e.to_string()));
         }
         self.pacer.observe(ticket, headers, status == 429).await;
-        let reply = match reply {
-            Ok(reply) => reply,
-            Err(ReadError::TooLarge) => {
-                return Step::Fail(ApiError::Shape {
-                    request: request.clone(),
-                    detail: Some(format!(
-                        "the answer is larger than {} MiB; that is not RunCloud",
-                        http::MAX_BODY >> 20
-                    )),
-                    excerpt: String::new(),
-                    source: None,
-                });
-            }
-            Err(ReadError::Transport(e)) => {
-                return self.after_broken_read(request, e, repeatable, tries);
-            }
-        };
+        match judged {
+            Ok(step) => step,
+            Err(ReadError::TooLarge) => Step::Fail(ApiError::Shape {
+                request: request.clone(),
+                detail: Some(format!(
+                    "the answer is larger than {} MiB; that is not RunCloud",
+                    http::MAX_BODY >> 20
+                )),
+                excerpt: String::new(),
+                source: None,
+            }),
+            Err(ReadError::Transport(e)) => self.after_broken_read(request, e, repeatable, tries),
+        }
+    }
+
+    /// What an answer read whole says to do: `classify`'s decision, as the loop's next step.
+    fn judge(&self, request: &Request, reply: Reply, repeatable: bool, tries: &Tries) -> Step {
+        let status = reply.status;
         debug!(method = %request.method, path = %request.path, status, attempt = tries.attempts, "request");
         let retries_left = tries.failures < self.config.max_retries;
         let message = reply.message.as_deref();
@@ -338,22 +337,13 @@ impl Client {
         }
     }
 
-    /// Remembers, for every later request of the run (any target: they share the
-    /// credential), an answer that refuses the credential itself (401, 403, a spent quota).
-    fn halt_if_refused(&self, request: &Request, reply: &Reply) {
-        let decision = classify(
-            reply.status,
-            &reply.headers,
-            reply.message.as_deref(),
-            true,
-            false,
-        );
-        if let Decision::Fail(kind) = decision {
-            let e = self.failure(kind, request.clone(), reply);
-            if stops_the_credential(&e) {
-                let _ = self.halted.set(Cause::text(e.to_string()));
-            }
-        }
+    /// The error of a request after an answer refused this run's credential (401, 403, a
+    /// spent quota: every target shares it), which halts every later request.
+    fn halted_error(&self, request: &Request) -> Option<ApiError> {
+        self.halted.get().map(|because| ApiError::Halted {
+            request: request.clone(),
+            because: because.clone(),
+        })
     }
 
     /// The connection failed while the answer was read: the request was received.
