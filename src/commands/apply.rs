@@ -650,11 +650,7 @@ fn confirmed_many(args: &ApplyArgs, out: &Output, units: &[Unit]) -> anyhow::Res
 /// One target of an apply over several files, carried out when it is planned, not refused
 /// and has changes; its end, and the certificate orders it sent (for the ledger).
 async fn apply_unit(args: &ApplyArgs, u: &Unit) -> (Done, Vec<LedgerEntry>) {
-    let target = u
-        .session
-        .as_ref()
-        .map(|s| format!("server {} app {}", s.server, s.app))
-        .unwrap_or_default();
+    let target = u.session.as_ref().map(Session::label).unwrap_or_default();
     let end = |report: Result<Report, String>, exit: Exit| Done {
         file: u.file.clone(),
         target: target.clone(),
@@ -754,25 +750,17 @@ fn plans_fleet<'a>(format: Format, out: &'a Output, units: &'a [Unit]) -> fleet:
     let parts = units
         .iter()
         .map(|u| {
-            let target = u
-                .session
-                .as_ref()
-                .map(|s| format!("server {} app {}", s.server, s.app))
-                .unwrap_or_default();
+            let target = u.session.as_ref().map(Session::label).unwrap_or_default();
             let (cells, status, body) = match &u.step {
                 Step::Planned(p) => (
                     vec![p.plan.actions.len().to_string()],
-                    match &p.plan.refusal {
-                        Some(r) => format!("refused ({})", r.gate.reason()),
-                        None if p.plan.has_changes() => "changes".into(),
-                        None => "no changes".into(),
-                    },
+                    super::plan::status(&p.plan),
                     Box::new(move |limit| super::render_plan_within(format, out, p, limit))
                         as fleet::Body,
                 ),
                 Step::Refused(r, text, markdown) => (
                     vec![String::new()],
-                    format!("refused ({})", r.reason),
+                    fleet::Status::Refused(r.reason.clone()),
                     fleet::fixed(if format == Format::Markdown {
                         markdown.clone()
                     } else {
@@ -781,7 +769,7 @@ fn plans_fleet<'a>(format: Format, out: &'a Output, units: &'a [Unit]) -> fleet:
                 ),
                 Step::Error(e) => (
                     vec![String::new()],
-                    "error".into(),
+                    fleet::Status::Error,
                     fleet::fixed(super::plan::error_body(format, e)),
                 ),
             };
@@ -821,10 +809,10 @@ fn reports_fleet<'a>(
                     r.skipped().to_string(),
                 ],
                 status: match (&r.refusal, d.exit) {
-                    (Some(refusal), _) => format!("refused ({})", refusal.reason),
-                    (None, Exit::Partial) => "failures".into(),
-                    (None, _) if r.outcomes.is_empty() => "no changes".into(),
-                    (None, _) => "ok".into(),
+                    (Some(refusal), _) => fleet::Status::Refused(refusal.reason.clone()),
+                    (None, Exit::Partial) => fleet::Status::Changed("failures"),
+                    (None, _) if r.outcomes.is_empty() => fleet::Status::Unchanged("no changes"),
+                    (None, _) => fleet::Status::Changed("ok"),
                 },
                 body: match (&r.refusal, format) {
                     (Some(refusal), Format::Markdown) => fleet::fixed(format!(
@@ -847,7 +835,7 @@ fn reports_fleet<'a>(
                 file: d.file.clone(),
                 target: d.target.clone(),
                 cells: vec![String::new(); 3],
-                status: "error".into(),
+                status: fleet::Status::Error,
                 body: fleet::fixed(match format {
                     Format::Markdown => format!(
                         "> [!WARNING]\n> **Not applied:** {}",

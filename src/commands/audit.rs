@@ -53,16 +53,16 @@ pub(crate) async fn run(config: &Config, args: &AuditArgs, out: &Output) -> anyh
         .iter()
         .zip(&audits)
         .map(|(t, a)| {
-            let target = format!("server {} app {}", t.session.server, t.session.app);
+            let target = t.session.label();
             match a {
                 Ok((plan, found)) => fleet::Part {
                     file: t.desired.source.clone(),
                     target,
                     cells: vec![found.findings.len().to_string()],
                     status: if found.is_clean() {
-                        "nothing to report".into()
+                        fleet::Status::Unchanged("nothing to report")
                     } else {
-                        "findings".into()
+                        fleet::Status::Changed("findings")
                     },
                     body: Box::new(move |limit| match run.format {
                         Format::Markdown => render::markdown::audit_within(plan, found, limit),
@@ -73,7 +73,7 @@ pub(crate) async fn run(config: &Config, args: &AuditArgs, out: &Output) -> anyh
                     file: t.desired.source.clone(),
                     target,
                     cells: vec![String::new()],
-                    status: "error".into(),
+                    status: fleet::Status::Error,
                     body: fleet::fixed(super::plan::error_body(run.format, e)),
                 },
             }

@@ -157,6 +157,13 @@ impl Session {
     }
 }
 
+impl Session {
+    /// "server 1 app 2": the target as a summary table shows it.
+    pub(crate) fn label(&self) -> String {
+        format!("server {} app {}", self.server, self.app)
+    }
+}
+
 /// The RunCloud client of the flags and the resolved credentials.
 pub fn client(g: &ApiConfig, resolved: &Resolved) -> anyhow::Result<Client> {
     let mut config = ClientConfig::new(resolved.credentials.clone());

@@ -120,7 +120,7 @@ pub(crate) fn render_many(
         .iter()
         .zip(planned)
         .map(|(t, p)| {
-            let target = format!("server {} app {}", t.session.server, t.session.app);
+            let target = t.session.label();
             match p {
                 Ok(p) => fleet::Part {
                     file: t.desired.source.clone(),
@@ -133,7 +133,7 @@ pub(crate) fn render_many(
                     file: t.desired.source.clone(),
                     target,
                     cells: vec![String::new(); 5],
-                    status: "error".into(),
+                    status: fleet::Status::Error,
                     body: fleet::fixed(error_body(format, e)),
                 },
             }
@@ -173,11 +173,12 @@ fn counts(plan: &Plan) -> Vec<String> {
     ]
 }
 
-fn status(plan: &Plan) -> String {
+/// A plan's row status in a run over several files.
+pub(crate) fn status(plan: &Plan) -> fleet::Status {
     match &plan.refusal {
-        Some(r) => format!("refused ({})", r.gate.reason()),
-        None if plan.has_changes() => "changes".into(),
-        None => "no changes".into(),
+        Some(r) => fleet::Status::Refused(r.gate.reason().into()),
+        None if plan.has_changes() => fleet::Status::Changed("changes"),
+        None => fleet::Status::Unchanged("no changes"),
     }
 }
 

@@ -93,34 +93,45 @@ pub(crate) fn open(api: &ApiConfig, desired: Vec<Desired>) -> anyhow::Result<Vec
     let env = |name: &str| std::env::var(name).ok();
     let resolved = credentials::resolve(&env, api.wp_config.as_deref())?;
     let client = super::client(api, &resolved)?;
+    let single = desired.len() == 1;
     let mut targets = Vec::with_capacity(desired.len());
     let mut problems = Vec::new();
-    let mut named: BTreeMap<(u64, u64), String> = BTreeMap::new();
     for d in desired {
         match Session::with_client(&client, d.target, &d.source, &resolved) {
-            Ok(session) => {
-                if let Some(first) = named.insert((session.server, session.app), d.source.clone()) {
-                    problems.push(format!(
-                        "{first} and {} both name server {} app {}: one desired file per web application (merge them, or correct `target`)",
-                        d.source, session.server, session.app
-                    ));
-                }
-                targets.push(Target {
-                    desired: d,
-                    session,
-                });
-            }
+            Ok(session) => targets.push(Target {
+                desired: d,
+                session,
+            }),
             Err(e) => problems.push(crate::errors::chain(e.as_ref())),
         }
     }
+    problems.extend(same_app(targets.iter().map(|t| {
+        let ids = (t.session.server, t.session.app);
+        (ids, t.desired.source.as_str())
+    })));
     match problems.len() {
         0 => Ok(targets),
-        1 if targets.len() + problems.len() == 1 => bail!(problems.remove(0)),
+        1 if single => bail!(problems.remove(0)),
         _ => bail!(
             "the targets of the desired files are not clear; nothing was read from RunCloud:\n  - {}",
             problems.join("\n  - ")
         ),
     }
+}
+
+/// Files that name a web application another file named already, each as a message: each
+/// would undo the other's plan. `files` gives each file's (server, app) and name, in order.
+pub(crate) fn same_app<'a>(files: impl IntoIterator<Item = ((u64, u64), &'a str)>) -> Vec<String> {
+    let mut named: BTreeMap<(u64, u64), &str> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for ((server, app), file) in files {
+        if let Some(first) = named.insert((server, app), file) {
+            problems.push(format!(
+                "{first} and {file} both name server {server} app {app}: one desired file per web application (merge them, or correct `target`)"
+            ));
+        }
+    }
+    problems
 }
 
 /// The exit code of a run over several targets: 1 if any errored, else 3 if any was refused,

@@ -10,16 +10,15 @@ pub(crate) fn run(config: &Config, args: &ValidateArgs, out: &Output) -> anyhow:
     let paths = targets::paths(&config.files)?;
     let all = targets::load(&paths)?;
     let mut exit = Exit::Success;
-    let mut named = std::collections::BTreeMap::new();
-    for d in &all {
-        if let (Some(server), Some(app)) = (d.target.server, d.target.app)
-            && let Some(first) = named.insert((server, app), d.source.clone())
-        {
-            anyhow::bail!(
-                "{first} and {} both name server {server} app {app}: one desired file per web application (merge them, or correct `target`)",
-                d.source
-            );
-        }
+    // Only the files that name their target: the environment's ids are a plan's business.
+    let named = all
+        .iter()
+        .filter_map(|d| match (d.target.server, d.target.app) {
+            (Some(server), Some(app)) => Some(((server, app), d.source.as_str())),
+            _ => None,
+        });
+    if let Some(problem) = targets::same_app(named).into_iter().next() {
+        anyhow::bail!(problem);
     }
     for d in &all {
         if d.is_empty_with_prune() && !args.gate.allow_empty {

@@ -19,16 +19,38 @@ pub struct Part<'a> {
     pub target: String,
     /// The row's cells after file and target, as many as the table's `columns`.
     pub cells: Vec<String>,
-    /// "changes", "no changes", "refused (removal-cap)", "error", …
-    pub status: String,
+    pub status: Status,
     /// What a single-file run prints (rendered for the format), or the error.
     pub body: Body<'a>,
+}
+
+/// Where one file of the run ended, with the word its row shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Something to act on or that was done: "changes", "findings", "ok", "failures".
+    Changed(&'static str),
+    /// Nothing beyond the row: "no changes", "nothing to report".
+    Unchanged(&'static str),
+    /// A safety gate or drift refused it: the reason.
+    Refused(String),
+    /// It could not be planned or applied.
+    Error,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Changed(word) | Status::Unchanged(word) => f.write_str(word),
+            Status::Refused(reason) => write!(f, "refused ({reason})"),
+            Status::Error => f.write_str("error"),
+        }
+    }
 }
 
 impl Part<'_> {
     /// Nothing to show beyond the table row.
     fn quiet(&self) -> bool {
-        matches!(self.status.as_str(), "no changes" | "nothing to report")
+        matches!(self.status, Status::Unchanged(_))
     }
 }
 
@@ -45,23 +67,14 @@ pub struct Fleet<'a> {
 
 impl Fleet<'_> {
     fn headline(&self) -> String {
-        let count = |what: &str| self.parts.iter().filter(|p| p.status == what).count();
-        let errors = self
-            .parts
-            .iter()
-            .filter(|p| p.status.starts_with("error"))
-            .count();
-        let refused = self
-            .parts
-            .iter()
-            .filter(|p| p.status.starts_with("refused"))
-            .count();
+        let count = |is: fn(&Status) -> bool| self.parts.iter().filter(|p| is(&p.status)).count();
+        let errors = count(|s| *s == Status::Error);
         format!(
             "rcdomains {} over {} files: {} with changes, {} refused, {} error{}{}",
             self.command,
             self.parts.len(),
-            count("changes") + count("findings") + count("failures") + count("ok"),
-            refused,
+            count(|s| matches!(s, Status::Changed(_))),
+            count(|s| matches!(s, Status::Refused(_))),
             errors,
             if errors == 1 { "" } else { "s" },
             super::text::requests_text(self.api_requests)
@@ -80,7 +93,7 @@ pub fn text(fleet: &Fleet, style: Style) -> String {
     for p in &fleet.parts {
         let mut row = vec![shown_file(&p.file), p.target.clone()];
         row.extend(p.cells.iter().cloned());
-        row.push(escape::text(&p.status).into_owned());
+        row.push(escape::text(&p.status.to_string()).into_owned());
         rows.push(row);
     }
     let widths: Vec<usize> = (0..rows[0].len())
@@ -152,7 +165,7 @@ pub fn markdown(fleet: &Fleet) -> String {
         for c in &p.cells {
             let _ = write!(s, " {c} |");
         }
-        let _ = writeln!(s, " {} |", escape::md_code(&short(&p.status)));
+        let _ = writeln!(s, " {} |", escape::md_code(&short(&p.status.to_string())));
     }
     // The comment stays under GitHub's limit: the files with something to show share what the
     // table leaves, each section cut (with a note) to its share; a file with no changes has
@@ -217,14 +230,14 @@ mod tests {
                     file: "networks/a.yaml".into(),
                     target: "server 1 app 2".into(),
                     cells: vec!["3".into(), "0".into()],
-                    status: "changes".into(),
+                    status: Status::Changed("changes"),
                     body: Box::new(|_| "Plan for server 1 app 2\n".into()),
                 },
                 Part {
                     file: "networks/b|`x`\u{1b}[31m.yaml".into(),
                     target: String::new(),
                     cells: vec!["".into(), "".into()],
-                    status: "error".into(),
+                    status: Status::Error,
                     body: Box::new(|_| "error: cannot read".into()),
                 },
             ],
@@ -283,7 +296,7 @@ mod tests {
         );
     }
 
-    fn big(n: usize, status: &str) -> Fleet<'static> {
+    fn big(n: usize, status: Status) -> Fleet<'static> {
         let line = "x".repeat(99) + "\n";
         Fleet {
             command: "plan",
@@ -293,7 +306,7 @@ mod tests {
                     file: format!("networks/n{i}.yaml"),
                     target: format!("server 1 app {i}"),
                     cells: vec!["1".into()],
-                    status: status.into(),
+                    status: status.clone(),
                     body: fixed(line.repeat(1_000)),
                 })
                 .collect(),
@@ -303,11 +316,11 @@ mod tests {
 
     #[test]
     fn markdown_stays_under_the_comment_limit_however_many_files() {
-        let few = markdown(&big(3, "changes"));
+        let few = markdown(&big(3, Status::Changed("changes")));
         assert!(few.len() <= super::super::markdown::LIMIT, "{}", few.len());
         assert_eq!(few.matches("<details open>").count(), 3);
         assert_eq!(few.matches("(cut here").count(), 3);
-        let many = markdown(&big(40, "changes"));
+        let many = markdown(&big(40, Status::Changed("changes")));
         assert!(
             many.len() <= super::super::markdown::LIMIT,
             "{}",
@@ -315,7 +328,7 @@ mod tests {
         );
         assert_eq!(many.matches("networks/n").count(), 40, "every row stays");
         assert!(many.contains("too many to show"), "{many}");
-        let quiet = markdown(&big(40, "no changes"));
+        let quiet = markdown(&big(40, Status::Unchanged("no changes")));
         assert!(!quiet.contains("<details"), "{quiet}");
         assert!(quiet.contains("40 files with no changes"), "{quiet}");
     }
