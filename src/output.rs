@@ -115,12 +115,6 @@ impl Output {
     }
 }
 
-/// An error and its causes on one line ("cannot read …: why"), for a report that holds errors
-/// (a run over several files). Not escaped: the renderer escapes it for where it goes.
-pub fn error_text(err: &anyhow::Error) -> String {
-    crate::errors::chain(err.as_ref())
-}
-
 /// A message for stderr that starts at column `indent`: every control character escaped
 /// (`escape::text`), except a line break that starts an indented line — how multi-line
 /// messages such as the validator's list of problems are written — which is kept, its line

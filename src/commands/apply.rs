@@ -666,7 +666,12 @@ async fn apply_unit(args: &ApplyArgs, u: &Unit) -> (Done, Vec<LedgerEntry>) {
             };
             return (end(Ok(report), Exit::Refused), vec![]);
         }
-        (Step::Error(e), _) => return (end(Err(output::error_text(e)), Exit::Error), vec![]),
+        (Step::Error(e), _) => {
+            return (
+                end(Err(crate::errors::chain(e.as_ref())), Exit::Error),
+                vec![],
+            );
+        }
         (Step::Planned(_), None) => return (end(Err("no session".into()), Exit::Error), vec![]),
     };
     let plan = &planned.plan;

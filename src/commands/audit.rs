@@ -41,7 +41,7 @@ pub(crate) async fn run(config: &Config, args: &AuditArgs, out: &Output) -> anyh
             .map(|(t, a)| {
                 let result = match a {
                     Ok((plan, found)) => Ok(render::json::to_json_audit(plan, found)),
-                    Err(e) => Err(crate::output::error_text(e)),
+                    Err(e) => Err(crate::errors::chain(e.as_ref())),
                 };
                 (t.desired.source.clone(), result)
             })

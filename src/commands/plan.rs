@@ -95,7 +95,7 @@ pub(crate) async fn plan_all(
             out.error(&anyhow::anyhow!(
                 "{}: {}",
                 t.desired.source,
-                crate::output::error_text(e)
+                crate::errors::chain(e.as_ref())
             ));
         }
         planned
@@ -153,7 +153,7 @@ pub(crate) fn render_many(
 
 /// An error as a section's body.
 pub(crate) fn error_body(format: Format, e: &anyhow::Error) -> String {
-    let text = crate::output::error_text(e);
+    let text = crate::errors::chain(e.as_ref());
     match format {
         Format::Markdown => format!(
             "> [!WARNING]\n> **Not planned:** {}",
@@ -205,7 +205,10 @@ fn per_file<T>(
         .iter()
         .zip(planned)
         .map(|(t, p)| {
-            let plan = p.as_ref().map(&made).map_err(crate::output::error_text);
+            let plan = p
+                .as_ref()
+                .map(&made)
+                .map_err(|e| crate::errors::chain(e.as_ref()));
             (t.desired.source.clone(), plan)
         })
         .collect()
